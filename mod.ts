@@ -1,0 +1,56 @@
+/**
+ * soter-peer: the soter peer-to-peer protocol in TypeScript.
+ *
+ * The runtime-neutral core: the wire codec for all 31 soter messages
+ * (byte-exact with soterd), framing and Web Streams, chain parameters of the
+ * four networks, and the `Peer`. It uses only Web Streams, `Uint8Array` and
+ * plain TypeScript; connect it to sockets with the `./deno`, `./bun` or
+ * `./node` entry points.
+ *
+ * @example Encoding and decoding a frame
+ * ```ts
+ * import { decodeMessage, encodeMessage, SIMNET } from "@soter/peer";
+ * const frame = encodeMessage({ command: "ping", nonce: 42n }, { magic: SIMNET.magic });
+ * const { message } = decodeMessage(frame, { magic: SIMNET.magic });
+ * console.log(message); // { command: "ping", nonce: 42n }
+ * ```
+ *
+ * @module
+ */
+export * from "./src/wire/errors.ts";
+export * from "./src/wire/reader.ts";
+export * from "./src/wire/writer.ts";
+export * from "./src/wire/hex.ts";
+export * from "./src/wire/protocol.ts";
+export * from "./src/wire/codec.ts";
+export * from "./src/wire/netaddress.ts";
+export * from "./src/wire/ip.ts";
+export * from "./src/wire/invvect.ts";
+export * from "./src/wire/blockheader.ts";
+export * from "./src/wire/parentsubheader.ts";
+export * from "./src/wire/verificationsubheader.ts";
+export * from "./src/wire/tx.ts";
+export * from "./src/wire/useragent.ts";
+export * from "./src/wire/messages/addr.ts";
+export * from "./src/wire/messages/addrcache.ts";
+export * from "./src/wire/messages/alert.ts";
+export * from "./src/wire/messages/block.ts";
+export * from "./src/wire/messages/cfilters.ts";
+export * from "./src/wire/messages/empty.ts";
+export * from "./src/wire/messages/feefilter.ts";
+export * from "./src/wire/messages/filter.ts";
+export * from "./src/wire/messages/getblocks.ts";
+export * from "./src/wire/messages/headers.ts";
+export * from "./src/wire/messages/inv.ts";
+export * from "./src/wire/messages/merkleblock.ts";
+export * from "./src/wire/messages/ping.ts";
+export * from "./src/wire/messages/reject.ts";
+export * from "./src/wire/messages/tx.ts";
+export * from "./src/wire/messages/version.ts";
+export * from "./src/wire/message.ts";
+export * from "./src/wire/frame.ts";
+export * from "./src/wire/decoder.ts";
+export * from "./src/wire/streams.ts";
+export * from "./src/hash/sha256.ts";
+export * from "./src/hash/hasher.ts";
+export * from "./src/chain/params.ts";

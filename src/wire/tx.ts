@@ -1,0 +1,328 @@
+/**
+ * Transactions: their wire form (with and without BIP 144 witness data),
+ * sizes, and the txid and wtxid hashes.
+ *
+ * @module
+ */
+import { defaultHasher, type Hasher } from "../hash/hasher.ts";
+import { MessageError } from "./errors.ts";
+import type { MessageEncoding } from "./protocol.ts";
+import type { Reader } from "./reader.ts";
+import { varIntSize, Writer } from "./writer.ts";
+
+/** soterd's `MaxMessagePayload`: the bound on any single script length. */
+const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
+
+/** The largest signature or public key script the decoder accepts (32 MiB). */
+export const MAX_SCRIPT_SIZE = MAX_MESSAGE_PAYLOAD;
+
+/**
+ * The most inputs a transaction may declare: 32 MiB over the 41-byte
+ * minimum input, plus one (soterd's `maxTxInPerMessage`).
+ */
+export const MAX_TX_IN_PER_MESSAGE = Math.floor(MAX_MESSAGE_PAYLOAD / 41) + 1;
+
+/**
+ * The most outputs a transaction may declare: 32 MiB over the 9-byte
+ * minimum output, plus one (soterd's `maxTxOutPerMessage`).
+ */
+export const MAX_TX_OUT_PER_MESSAGE = Math.floor(MAX_MESSAGE_PAYLOAD / 9) + 1;
+
+/** The most witness items one input may declare (soterd's `maxWitnessItemsPerInput`). */
+export const MAX_WITNESS_ITEMS_PER_INPUT = 500_000;
+
+/** The largest witness item the decoder accepts, in bytes (soterd's `maxWitnessItemSize`). */
+export const MAX_WITNESS_ITEM_SIZE = 11_000;
+
+/** A reference to an output of an earlier transaction. */
+export interface OutPoint {
+  /** The txid of the transaction holding the output, 32 bytes in wire order. */
+  hash: Uint8Array;
+  /** The output's index (uint32; 0xffffffff in a coinbase). */
+  index: number;
+}
+
+/** A transaction input. */
+export interface TxIn {
+  /** The output being spent. */
+  previousOutPoint: OutPoint;
+  /** The signature script. */
+  signatureScript: Uint8Array;
+  /**
+   * The witness stack, one byte string per item. Empty for an input without
+   * witness data, and always empty after decoding with the base encoding.
+   */
+  witness: Uint8Array[];
+  /** The sequence number (uint32). */
+  sequence: number;
+}
+
+/** A transaction output. */
+export interface TxOut {
+  /** The amount (int64). */
+  value: bigint;
+  /** The public key script. */
+  pkScript: Uint8Array;
+}
+
+/**
+ * A transaction. Decoded byte fields (hashes, scripts, witness items) are
+ * views into the decoded buffer, not copies.
+ */
+export interface Tx {
+  /** The transaction version (int32). */
+  version: number;
+  /** The inputs. */
+  txIn: TxIn[];
+  /** The outputs. */
+  txOut: TxOut[];
+  /** The lock time (uint32). */
+  lockTime: number;
+}
+
+function tooMany(r: Reader, field: string, n: number, max: number): never {
+  throw new MessageError(
+    "too-many-entries",
+    `Cannot decode ${r.what}: ${field} count ${n} exceeds ${max}`,
+    { command: r.what },
+  );
+}
+
+/**
+ * Reads a transaction as soterd's `MsgTx.SotoDecode` does.
+ *
+ * With the `"witness"` encoding an input count of 0 is taken as the BIP 144
+ * marker: the next byte must be the flag 0x01, then the real input count
+ * follows and, after the outputs, one witness stack per input. With the
+ * `"base"` encoding there is never witness data. Inputs, outputs and
+ * witness items are read one by one, so a forged count fails with
+ * `truncated` when the bytes run out instead of allocating for it.
+ *
+ * @param r The reader.
+ * @param encoding Whether witness data may be present.
+ * @returns The transaction; its byte fields are views into the reader's buffer.
+ * @throws {MessageError} `truncated`; `non-canonical-varint`;
+ * `bad-witness-flag` (flag byte not 0x01); `too-many-entries` (more than
+ * {@linkcode MAX_TX_IN_PER_MESSAGE} inputs, {@linkcode MAX_TX_OUT_PER_MESSAGE}
+ * outputs or {@linkcode MAX_WITNESS_ITEMS_PER_INPUT} witness items);
+ * `too-large` (a script over 32 MiB or a witness item over
+ * {@linkcode MAX_WITNESS_ITEM_SIZE} bytes).
+ *
+ * @example Decoding a transaction without inputs or outputs
+ * ```ts
+ * import { Reader, readTx } from "@soter/peer";
+ * const bytes = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+ * const tx = readTx(new Reader(bytes), "base");
+ * console.log(tx.version, tx.txIn.length); // 1 0
+ * ```
+ */
+export function readTx(r: Reader, encoding: MessageEncoding): Tx {
+  const version = r.i32();
+  let count = r.varInt();
+  let witness = false;
+  if (count === 0 && encoding === "witness") {
+    const flag = r.u8();
+    if (flag !== 0x01) {
+      throw new MessageError(
+        "bad-witness-flag",
+        `Cannot decode ${r.what}: witness marker is followed by flag byte 0x${
+          flag.toString(16).padStart(2, "0")
+        }, expected 0x01`,
+        { command: r.what },
+      );
+    }
+    witness = true;
+    count = r.varInt();
+  }
+  if (count > MAX_TX_IN_PER_MESSAGE) {
+    tooMany(r, "input", count, MAX_TX_IN_PER_MESSAGE);
+  }
+  const txIn: TxIn[] = [];
+  for (let i = 0; i < count; i++) {
+    const hash = r.hash();
+    const index = r.u32();
+    const signatureScript = r.varBytes(MAX_SCRIPT_SIZE, "signature script");
+    txIn.push({
+      previousOutPoint: { hash, index },
+      signatureScript,
+      witness: [],
+      sequence: r.u32(),
+    });
+  }
+
+  count = r.varInt();
+  if (count > MAX_TX_OUT_PER_MESSAGE) {
+    tooMany(r, "output", count, MAX_TX_OUT_PER_MESSAGE);
+  }
+  const txOut: TxOut[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = r.i64();
+    txOut.push({ value, pkScript: r.varBytes(MAX_SCRIPT_SIZE, "pk script") });
+  }
+
+  if (witness) {
+    for (let i = 0; i < txIn.length; i++) {
+      const items = r.varInt();
+      if (items > MAX_WITNESS_ITEMS_PER_INPUT) {
+        tooMany(r, "witness item", items, MAX_WITNESS_ITEMS_PER_INPUT);
+      }
+      const stack = txIn[i]!.witness;
+      for (let j = 0; j < items; j++) {
+        stack.push(r.varBytes(MAX_WITNESS_ITEM_SIZE, "witness item"));
+      }
+    }
+  }
+
+  return { version, txIn, txOut, lockTime: r.u32() };
+}
+
+/**
+ * Tells whether any input of `tx` carries witness data.
+ *
+ * @param tx The transaction.
+ * @returns `true` when some input has a non-empty witness stack.
+ */
+export function txHasWitness(tx: Tx): boolean {
+  const txIn = tx.txIn;
+  for (let i = 0; i < txIn.length; i++) {
+    if (txIn[i]!.witness.length !== 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Writes a transaction as soterd's `MsgTx.SotoEncode` does. The marker and
+ * flag bytes and the witness stacks are written only with the `"witness"`
+ * encoding and only when some input has witness data. Like soterd, the
+ * encoder does not apply the decoder's count and size limits.
+ *
+ * @param w The writer.
+ * @param tx The transaction.
+ * @param encoding `"witness"` to include witness data, `"base"` to strip it.
+ * @throws {MessageError} `invalid-value` when a hash is not 32 bytes or a
+ * number is out of range.
+ */
+export function writeTx(w: Writer, tx: Tx, encoding: MessageEncoding): void {
+  const txIn = tx.txIn;
+  const txOut = tx.txOut;
+  const witness = encoding === "witness" && txHasWitness(tx);
+  w.i32(tx.version);
+  if (witness) {
+    w.u8(0x00); // marker
+    w.u8(0x01); // flag
+  }
+  w.varInt(txIn.length);
+  for (let i = 0; i < txIn.length; i++) {
+    const input = txIn[i]!;
+    w.hash(input.previousOutPoint.hash, "previous outpoint hash");
+    w.u32(input.previousOutPoint.index);
+    w.varBytes(input.signatureScript);
+    w.u32(input.sequence);
+  }
+  w.varInt(txOut.length);
+  for (let i = 0; i < txOut.length; i++) {
+    const output = txOut[i]!;
+    w.i64(output.value);
+    w.varBytes(output.pkScript);
+  }
+  if (witness) {
+    for (let i = 0; i < txIn.length; i++) {
+      const stack = txIn[i]!.witness;
+      w.varInt(stack.length);
+      for (let j = 0; j < stack.length; j++) w.varBytes(stack[j]!);
+    }
+  }
+  w.u32(tx.lockTime);
+}
+
+/**
+ * Returns how many bytes `writeTx` writes for `tx`: soterd's
+ * `SerializeSize` with the `"witness"` encoding and `SerializeSizeStripped`
+ * with `"base"`.
+ *
+ * @param tx The transaction.
+ * @param encoding The encoding; `"witness"` when omitted.
+ * @returns The size in bytes.
+ */
+export function txSerializeSize(
+  tx: Tx,
+  encoding: MessageEncoding = "witness",
+): number {
+  const txIn = tx.txIn;
+  const txOut = tx.txOut;
+  let n = 8 + varIntSize(txIn.length) + varIntSize(txOut.length);
+  for (let i = 0; i < txIn.length; i++) {
+    const len = txIn[i]!.signatureScript.length;
+    n += 40 + varIntSize(len) + len;
+  }
+  for (let i = 0; i < txOut.length; i++) {
+    const len = txOut[i]!.pkScript.length;
+    n += 8 + varIntSize(len) + len;
+  }
+  if (encoding === "witness" && txHasWitness(tx)) {
+    n += 2;
+    for (let i = 0; i < txIn.length; i++) {
+      const stack = txIn[i]!.witness;
+      n += varIntSize(stack.length);
+      for (let j = 0; j < stack.length; j++) {
+        const len = stack[j]!.length;
+        n += varIntSize(len) + len;
+      }
+    }
+  }
+  return n;
+}
+
+// Reused by the hash functions (the hasher is synchronous); replaced after
+// an unusually large transaction so that its buffer is not kept forever.
+const SCRATCH_KEEP = 64 * 1024;
+let scratch = new Writer(1024, "tx");
+
+function hashSerialized(
+  tx: Tx,
+  encoding: MessageEncoding,
+  hasher: Hasher,
+): Uint8Array {
+  const w = scratch;
+  w.pos = 0;
+  try {
+    writeTx(w, tx, encoding);
+    return hasher.doubleSha256(w.buf.subarray(0, w.pos));
+  } finally {
+    if (w.buf.length > SCRATCH_KEEP) scratch = new Writer(1024, "tx");
+  }
+}
+
+/**
+ * Computes a transaction's id (txid): the double SHA-256 of its base
+ * serialization, without witness data.
+ *
+ * @param tx The transaction.
+ * @param hasher The SHA-256 provider; the process default when omitted.
+ * @returns The 32-byte txid in wire order (print it with `hashToHex`).
+ *
+ * @example
+ * ```ts
+ * import { hashToHex, txHash } from "@soter/peer";
+ * const tx = { version: 1, txIn: [], txOut: [], lockTime: 0 };
+ * console.log(hashToHex(txHash(tx)));
+ * ```
+ */
+export function txHash(tx: Tx, hasher: Hasher = defaultHasher()): Uint8Array {
+  return hashSerialized(tx, "base", hasher);
+}
+
+/**
+ * Computes a transaction's witness id (wtxid): the double SHA-256 of its
+ * witness serialization. It equals the txid when no input has witness data.
+ *
+ * @param tx The transaction.
+ * @param hasher The SHA-256 provider; the process default when omitted.
+ * @returns The 32-byte wtxid in wire order.
+ */
+export function txWitnessHash(
+  tx: Tx,
+  hasher: Hasher = defaultHasher(),
+): Uint8Array {
+  return hashSerialized(tx, "witness", hasher);
+}
