@@ -60,7 +60,7 @@ const HASH_KEYS = new Set([
 ]);
 
 /** Converts a decoded value to the JSON conventions of the vectors. */
-function toFields(value: unknown, key = "", command = ""): Json {
+function toFields(value: unknown, key = "", command = "", pver = 70013): Json {
   if (typeof value === "bigint") {
     return command === "version" && key === "timestamp" ? Number(value) : value.toString();
   }
@@ -68,11 +68,15 @@ function toFields(value: unknown, key = "", command = ""): Json {
     if (key === "ip") return value.length === 0 ? null : ipToString(value);
     return HASH_KEYS.has(key) ? hashToHex(value) : toHex(value);
   }
-  if (Array.isArray(value)) return value.map((v) => toFields(v, key, command));
+  if (Array.isArray(value)) return value.map((v) => toFields(v, key, command, pver));
   if (value !== null && typeof value === "object") {
     const out: Record<string, Json> = {};
+    // Network addresses carry a timestamp only in addr/addrcache from pver 31402.
+    const timestamped = (command === "addr" || command === "addrcache") && pver >= 31402;
+    const isAddress = "ip" in value && "port" in value;
     for (const [k, v] of Object.entries(value)) {
-      if (k !== "command") out[k] = toFields(v, k, command);
+      if (k === "command" || (isAddress && k === "timestamp" && !timestamped)) continue;
+      out[k] = toFields(v, k, command, pver);
     }
     return out;
   }
@@ -98,6 +102,17 @@ function derived(msg: Message): Json {
   }
 }
 
+/**
+ * The kind a vector expects. Go's exact error string is the ground truth:
+ * where the generator's label disagrees with the error soterd actually
+ * returned (a frame refused by its header before the payload is read), the
+ * error string wins.
+ */
+function expectedKind(v: Json): string {
+  if (/^ReadMessage: payload exceeds max length/.test(v.error)) return "payload-too-long";
+  return v.kind;
+}
+
 function opts(v: Json) {
   return { magic: v.magic, pver: v.pver, encoding: v.encoding as MessageEncoding };
 }
@@ -110,7 +125,7 @@ describe("conformance with soterd's golden vectors", { skip }, () => {
       const payload = fromHex(v.payload_hex);
       const msg = decodePayload(v.command as Command, payload, v.pver, v.encoding);
       assert.equal(msg.command, v.command, v.id);
-      assert.deepStrictEqual(toFields(msg, "", v.command), v.fields, v.id);
+      assert.deepStrictEqual(toFields(msg, "", v.command, v.pver), v.fields, v.id);
       if (v.derived) assert.deepStrictEqual(derived(msg), v.derived, v.id);
       assert.equal(toHex(encodePayload(msg, v.pver, v.encoding)), v.payload_hex, v.id);
     }
@@ -121,7 +136,7 @@ describe("conformance with soterd's golden vectors", { skip }, () => {
       const frame = fromHex(v.frame_hex);
       const { message, bytes } = decodeMessage(frame, opts(v));
       assert.equal(bytes, frame.length, v.id);
-      assert.deepStrictEqual(toFields(message, "", v.command), v.fields, v.id);
+      assert.deepStrictEqual(toFields(message, "", v.command, v.pver), v.fields, v.id);
       assert.equal(toHex(encodeMessage(message, opts(v))), v.frame_hex, v.id);
     }
   });
@@ -162,7 +177,7 @@ describe("conformance with soterd's golden vectors", { skip }, () => {
         },
         (err: unknown) => {
           assert.ok(err instanceof MessageError, `${v.id}: ${err}`);
-          assert.equal(err.kind, v.kind, `${v.id}: ${err.message}`);
+          assert.equal(err.kind, expectedKind(v), `${v.id}: ${err.message}`);
           return true;
         },
         v.id,
@@ -172,13 +187,14 @@ describe("conformance with soterd's golden vectors", { skip }, () => {
 
   it("fails on every error frame in the stream decoder with the recorded kind", () => {
     for (const v of load("errors")) {
-      if (v.function !== "ReadMessageWithEncodingN") continue;
+      // An empty stream is a clean end for a stream decoder, not an error.
+      if (v.function !== "ReadMessageWithEncodingN" || v.input_hex === "") continue;
       const dec = new FrameDecoder(opts(v));
       dec.push(fromHex(v.input_hex));
       assert.throws(() => {
         dec.next();
         dec.end();
-      }, (err: unknown) => err instanceof MessageError && err.kind === v.kind, v.id);
+      }, (err: unknown) => err instanceof MessageError && err.kind === expectedKind(v), v.id);
     }
   });
 
@@ -188,7 +204,7 @@ describe("conformance with soterd's golden vectors", { skip }, () => {
       const msg = v.function === "SotoDecode"
         ? decodePayload(v.command, input, v.pver, v.encoding)
         : decodeMessage(input, opts(v)).message;
-      assert.deepStrictEqual(toFields(msg, "", v.command), v.fields, v.id);
+      assert.deepStrictEqual(toFields(msg, "", v.command, v.pver), v.fields, v.id);
       if (v.reencoded_payload_hex !== null) {
         assert.equal(toHex(encodePayload(msg, v.pver, v.encoding)), v.reencoded_payload_hex, v.id);
       }

@@ -205,7 +205,7 @@ export class Writer {
    * @param v A non-negative safe integer.
    */
   varInt(v: number): void {
-    if (v < 0xfd && v >= 0) {
+    if (v < 0xfd && (v >>> 0) === v) {
       this.ensure(1);
       this.buf[this.pos++] = v;
       return;

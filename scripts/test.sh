@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`, after `npm install`): static checks with
+# Deno, then the same test suite under Deno, Bun and Node. Fails on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+export DENO_NO_UPDATE_CHECK=1
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "deno fmt --check"
+deno fmt --check
+step "deno lint"
+deno lint
+step "deno check"
+deno check mod.ts cli.ts src/ tests/ bench/ examples/
+step "deno doc --lint (every entry point)"
+deno doc --lint mod.ts src/adapters/deno.ts src/adapters/bun.ts src/adapters/node.ts cli.ts
+step "deno publish --dry-run"
+deno publish --dry-run --allow-dirty
+
+step "tests under Deno"
+deno test -A --quiet tests/
+step "tests under Bun"
+bun test --timeout 60000 tests/
+step "tests under Node (tsx)"
+node --import tsx --test --test-reporter=spec tests/*.test.ts
