@@ -10,17 +10,9 @@
  */
 import { jsHasher } from "../hash/hasher.ts";
 import { blockHash, type BlockHeader } from "../wire/blockheader.ts";
-import { hashFromHex } from "../wire/hex.ts";
+import { fromHex, hashFromHex } from "../wire/hex.ts";
 import type { BlockMessage } from "../wire/messages/block.ts";
 import type { Tx } from "../wire/tx.ts";
-
-function fromHexString(hex: string): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  }
-  return out;
-}
 
 // Freezes plain objects and arrays, recursively; typed arrays cannot be
 // frozen and are left as they are.
@@ -39,12 +31,12 @@ const GENESIS_MERKLE_ROOT = hashFromHex(
 
 // The coinbase's signature script pushes 0x1d00ffff, 4 and the headline of
 // The Times of 3 January 2009.
-const COINBASE_SIGNATURE_SCRIPT = fromHexString(
+const COINBASE_SIGNATURE_SCRIPT = fromHex(
   "04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73",
 );
 
 // Pay-to-pubkey: a 65-byte public key and OP_CHECKSIG.
-const COINBASE_PK_SCRIPT = fromHexString(
+const COINBASE_PK_SCRIPT = fromHex(
   "4104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac",
 );
 

@@ -7,7 +7,7 @@
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
 import { MessageError } from "./errors.ts";
 import { CODECS, type Command, isCommand, type Message } from "./message.ts";
-import { type MessageEncoding, PROTOCOL_VERSION } from "./protocol.ts";
+import { type MessageEncoding, networkName, PROTOCOL_VERSION } from "./protocol.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 
@@ -42,17 +42,6 @@ export interface FrameHeader {
   length: number;
   /** The first four bytes of the payload's double SHA-256. */
   checksum: Uint8Array;
-}
-
-const KNOWN_NETWORKS: ReadonlyMap<number, string> = new Map([
-  [0xd9b4bef9, "MainNet"],
-  [0xdab5bffa, "TestNet"],
-  [0x0709110b, "TestNet1"],
-  [0x12141c16, "SimNet"],
-]);
-
-function netName(magic: number): string {
-  return KNOWN_NETWORKS.get(magic) ?? `Unknown SoterNet (${magic})`;
 }
 
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -116,8 +105,8 @@ export function checkFrameHeader(h: FrameHeader, magic: number, pver: number): C
     throw new MessageError(
       "bad-magic",
       `Cannot read frame: magic 0x${h.magic.toString(16).padStart(8, "0")} (${
-        netName(h.magic)
-      }) is not this network's 0x${magic.toString(16).padStart(8, "0")} (${netName(magic)})`,
+        networkName(h.magic)
+      }) is not this network's 0x${magic.toString(16).padStart(8, "0")} (${networkName(magic)})`,
     );
   }
   const command = h.command;
@@ -277,7 +266,10 @@ export function writeFrameHeader(
   hasher: Hasher,
 ): void {
   if (command.length > COMMAND_SIZE) {
-    throw new MessageError("invalid-value", `Cannot encode: command ${JSON.stringify(command)} is longer than 12 bytes`);
+    throw new MessageError(
+      "invalid-value",
+      `Cannot encode: command ${JSON.stringify(command)} is longer than 12 bytes`,
+    );
   }
   const view = new DataView(frame.buffer, frame.byteOffset, MESSAGE_HEADER_SIZE);
   view.setUint32(0, magic >>> 0, true);
@@ -303,9 +295,9 @@ export function verifyChecksum(header: FrameHeader, payload: Uint8Array, hasher:
   if (sum[0] !== c[0] || sum[1] !== c[1] || sum[2] !== c[2] || sum[3] !== c[3]) {
     throw new MessageError(
       "checksum",
-      `Cannot read ${header.command}: payload checksum is [${Array.from(sum.subarray(0, 4)).join(" ")}] but the header says [${
-        Array.from(c).join(" ")
-      }]`,
+      `Cannot read ${header.command}: payload checksum is [${
+        Array.from(sum.subarray(0, 4)).join(" ")
+      }] but the header says [${Array.from(c).join(" ")}]`,
       { command: header.command },
     );
   }

@@ -17,7 +17,7 @@ export const PARENT_SIZE = 64;
  * The largest parent sub-header soterd plans for: version, count and
  * {@linkcode MAX_PARENTS} parents (soterd's `MaxParentSubHeaderPayload`).
  */
-export const MAX_PARENT_SUB_HEADER_PAYLOAD = 4 + 4 + PARENT_SIZE * MAX_PARENTS;
+export const MAX_PARENT_SUB_HEADER_PAYLOAD: number = 4 + 4 + PARENT_SIZE * MAX_PARENTS;
 
 /** One parent of a block. */
 export interface Parent {

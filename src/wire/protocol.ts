@@ -104,3 +104,48 @@ export function serviceNames(services: bigint): string {
  * Other messages are identical in both encodings.
  */
 export type MessageEncoding = "base" | "witness";
+
+/**
+ * The network magics (soterd's `wire.SoterNet` values), written
+ * little-endian at the start of every frame.
+ */
+export const SoterNet = {
+  /** The main network. */
+  MainNet: 0xd9b4bef9,
+  /** The regression test network (`regtest`). */
+  TestNet: 0xdab5bffa,
+  /** The test network, version 1 (`testnet1`). */
+  TestNet1: 0x0709110b,
+  /** The simulation test network (`simnet`). */
+  SimNet: 0x12141c16,
+} as const;
+
+/**
+ * Names a magic as soterd's `SoterNet.String()` does, the form used in
+ * soterd's "message from other network" error.
+ *
+ * @param magic A magic (a uint32).
+ * @returns `"MainNet"`, `"TestNet"`, `"TestNet1"`, `"SimNet"`, or
+ * `"Unknown SoterNet (<decimal>)"`.
+ *
+ * @example
+ * ```ts
+ * import { networkName } from "@soter/peer";
+ * console.log(networkName(0xdab5bffa)); // "TestNet"
+ * console.log(networkName(0xdeadbeef)); // "Unknown SoterNet (3735928559)"
+ * ```
+ */
+export function networkName(magic: number): string {
+  switch (magic >>> 0) {
+    case SoterNet.MainNet:
+      return "MainNet";
+    case SoterNet.TestNet:
+      return "TestNet";
+    case SoterNet.TestNet1:
+      return "TestNet1";
+    case SoterNet.SimNet:
+      return "SimNet";
+    default:
+      return `Unknown SoterNet (${magic >>> 0})`;
+  }
+}

@@ -14,19 +14,19 @@ import { varIntSize, Writer } from "./writer.ts";
 const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
 
 /** The largest signature or public key script the decoder accepts (32 MiB). */
-export const MAX_SCRIPT_SIZE = MAX_MESSAGE_PAYLOAD;
+export const MAX_SCRIPT_SIZE: number = MAX_MESSAGE_PAYLOAD;
 
 /**
  * The most inputs a transaction may declare: 32 MiB over the 41-byte
  * minimum input, plus one (soterd's `maxTxInPerMessage`).
  */
-export const MAX_TX_IN_PER_MESSAGE = Math.floor(MAX_MESSAGE_PAYLOAD / 41) + 1;
+export const MAX_TX_IN_PER_MESSAGE: number = Math.floor(MAX_MESSAGE_PAYLOAD / 41) + 1;
 
 /**
  * The most outputs a transaction may declare: 32 MiB over the 9-byte
  * minimum output, plus one (soterd's `maxTxOutPerMessage`).
  */
-export const MAX_TX_OUT_PER_MESSAGE = Math.floor(MAX_MESSAGE_PAYLOAD / 9) + 1;
+export const MAX_TX_OUT_PER_MESSAGE: number = Math.floor(MAX_MESSAGE_PAYLOAD / 9) + 1;
 
 /** The most witness items one input may declare (soterd's `maxWitnessItemsPerInput`). */
 export const MAX_WITNESS_ITEMS_PER_INPUT = 500_000;

@@ -5,18 +5,8 @@
  * @module
  */
 import type { MessageCodec } from "../codec.ts";
-import {
-  BLOCK_HEADER_SIZE,
-  type BlockHeader,
-  readBlockHeader,
-  writeBlockHeader,
-} from "../blockheader.ts";
-import {
-  PARENT_SIZE,
-  type ParentSubHeader,
-  readParentSubHeader,
-  writeParentSubHeader,
-} from "../parentsubheader.ts";
+import { BLOCK_HEADER_SIZE, type BlockHeader, readBlockHeader, writeBlockHeader } from "../blockheader.ts";
+import { PARENT_SIZE, type ParentSubHeader, readParentSubHeader, writeParentSubHeader } from "../parentsubheader.ts";
 import type { MessageEncoding } from "../protocol.ts";
 import { readTx, type Tx, txSerializeSize, writeTx } from "../tx.ts";
 import {
@@ -37,7 +27,7 @@ export const MAX_BLOCK_PAYLOAD = 4_000_000;
  * The most transactions a block may declare: {@linkcode MAX_BLOCK_PAYLOAD}
  * over the 10-byte minimum transaction, plus one (soterd's `maxTxPerBlock`).
  */
-export const MAX_TX_PER_BLOCK = Math.floor(MAX_BLOCK_PAYLOAD / 10) + 1;
+export const MAX_TX_PER_BLOCK: number = Math.floor(MAX_BLOCK_PAYLOAD / 10) + 1;
 
 /**
  * `block`: a block in answer to `getdata`. Its hash is that of `header`

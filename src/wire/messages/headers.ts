@@ -4,12 +4,7 @@
  * @module
  */
 import { type MessageCodec, tooManyToEncode } from "../codec.ts";
-import {
-  BLOCK_HEADER_SIZE,
-  type BlockHeader,
-  readBlockHeader,
-  writeBlockHeader,
-} from "../blockheader.ts";
+import { BLOCK_HEADER_SIZE, type BlockHeader, readBlockHeader, writeBlockHeader } from "../blockheader.ts";
 import { MessageError } from "../errors.ts";
 
 /** The most headers one `headers` message may carry (soterd's `MaxBlockHeadersPerMsg`). */

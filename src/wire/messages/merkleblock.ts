@@ -4,17 +4,8 @@
  *
  * @module
  */
-import {
-  type MessageCodec,
-  pverTooLow,
-  tooLargeToEncode,
-  tooManyToEncode,
-} from "../codec.ts";
-import {
-  type BlockHeader,
-  readBlockHeader,
-  writeBlockHeader,
-} from "../blockheader.ts";
+import { type MessageCodec, pverTooLow, tooLargeToEncode, tooManyToEncode } from "../codec.ts";
+import { type BlockHeader, readBlockHeader, writeBlockHeader } from "../blockheader.ts";
 import { BIP0037_VERSION } from "../protocol.ts";
 import { MAX_BLOCK_PAYLOAD, MAX_TX_PER_BLOCK } from "./block.ts";
 
@@ -22,7 +13,7 @@ import { MAX_BLOCK_PAYLOAD, MAX_TX_PER_BLOCK } from "./block.ts";
  * The most flag bytes a `merkleblock` may carry:
  * {@linkcode MAX_TX_PER_BLOCK} / 8 (soterd's `maxFlagsPerMerkleBlock`).
  */
-export const MAX_FLAGS_PER_MERKLE_BLOCK = Math.floor(MAX_TX_PER_BLOCK / 8);
+export const MAX_FLAGS_PER_MERKLE_BLOCK: number = Math.floor(MAX_TX_PER_BLOCK / 8);
 
 /**
  * `merkleblock`: sent instead of `block` to a peer with a bloom filter
