@@ -9,8 +9,8 @@ import { MessageError } from "./errors.ts";
 import {
   checkFrameHeader,
   type CodecOptions,
-  decodePayload,
   type DecodedFrame,
+  decodePayload,
   type FrameHeader,
   MESSAGE_HEADER_SIZE,
   parseFrameHeader,

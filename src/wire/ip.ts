@@ -265,7 +265,10 @@ export function netAddress(init: NetAddressInit): NetAddress {
       `Invalid address timestamp: ${timestamp} is not a uint32`,
     );
   }
-  if (typeof services !== "bigint" || services < 0n || services > 0xffff_ffff_ffff_ffffn) {
+  if (
+    typeof services !== "bigint" || services < 0n ||
+    services > 0xffff_ffff_ffff_ffffn
+  ) {
     throw new MessageError(
       "invalid-value",
       `Invalid services: ${services} is not a uint64`,

@@ -4,70 +4,57 @@
  * @module
  */
 import type { MessageCodec } from "./codec.ts";
-import { type AddrMessage, addrCodec } from "./messages/addr.ts";
-import { type AddrCacheMessage, addrcacheCodec } from "./messages/addrcache.ts";
-import { type AlertMessage, alertCodec } from "./messages/alert.ts";
-import { type BlockMessage, blockCodec } from "./messages/block.ts";
+import { addrCodec, type AddrMessage } from "./messages/addr.ts";
+import { addrcacheCodec, type AddrCacheMessage } from "./messages/addrcache.ts";
+import { alertCodec, type AlertMessage } from "./messages/alert.ts";
+import { blockCodec, type BlockMessage } from "./messages/block.ts";
 import {
-  type CFCheckptMessage,
   cfcheckptCodec,
-  type CFHeadersMessage,
+  type CFCheckptMessage,
   cfheadersCodec,
-  type CFilterMessage,
+  type CFHeadersMessage,
   cfilterCodec,
-  type GetCFCheckptMessage,
+  type CFilterMessage,
   getcfcheckptCodec,
-  type GetCFHeadersMessage,
+  type GetCFCheckptMessage,
   getcfheadersCodec,
-  type GetCFiltersMessage,
+  type GetCFHeadersMessage,
   getcfiltersCodec,
+  type GetCFiltersMessage,
 } from "./messages/cfilters.ts";
 import {
-  type FilterClearMessage,
   filterclearCodec,
-  type GetAddrCacheMessage,
+  type FilterClearMessage,
   getaddrcacheCodec,
-  type GetAddrMessage,
+  type GetAddrCacheMessage,
   getaddrCodec,
-  type MemPoolMessage,
+  type GetAddrMessage,
   mempoolCodec,
-  type SendHeadersMessage,
+  type MemPoolMessage,
   sendheadersCodec,
-  type VerAckMessage,
+  type SendHeadersMessage,
   verackCodec,
+  type VerAckMessage,
 } from "./messages/empty.ts";
-import { type FeeFilterMessage, feefilterCodec } from "./messages/feefilter.ts";
+import { feefilterCodec, type FeeFilterMessage } from "./messages/feefilter.ts";
+import { filteraddCodec, type FilterAddMessage, filterloadCodec, type FilterLoadMessage } from "./messages/filter.ts";
 import {
-  type FilterAddMessage,
-  filteraddCodec,
-  type FilterLoadMessage,
-  filterloadCodec,
-} from "./messages/filter.ts";
-import {
-  type GetBlocksMessage,
   getblocksCodec,
-  type GetHeadersMessage,
+  type GetBlocksMessage,
   getheadersCodec,
+  type GetHeadersMessage,
 } from "./messages/getblocks.ts";
-import { type HeadersMessage, headersCodec } from "./messages/headers.ts";
+import { headersCodec, type HeadersMessage } from "./messages/headers.ts";
 import {
-  type GetDataMessage,
   getdataCodec,
-  type InvMessage,
+  type GetDataMessage,
   invCodec,
-  type NotFoundMessage,
+  type InvMessage,
   notfoundCodec,
+  type NotFoundMessage,
 } from "./messages/inv.ts";
-import {
-  type MerkleBlockMessage,
-  merkleblockCodec,
-} from "./messages/merkleblock.ts";
-import {
-  pingCodec,
-  type PingMessage,
-  pongCodec,
-  type PongMessage,
-} from "./messages/ping.ts";
+import { merkleblockCodec, type MerkleBlockMessage } from "./messages/merkleblock.ts";
+import { pingCodec, type PingMessage, pongCodec, type PongMessage } from "./messages/ping.ts";
 import { rejectCodec, type RejectMessage } from "./messages/reject.ts";
 import { txCodec, type TxMessage } from "./messages/tx.ts";
 import { versionCodec, type VersionMessage } from "./messages/version.ts";

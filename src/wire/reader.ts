@@ -5,7 +5,7 @@
  */
 import { MessageError } from "./errors.ts";
 
-const textDecoder = new TextDecoder();
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Reads little-endian integers, varints, hashes and byte strings from a
@@ -244,8 +244,6 @@ export class Reader {
         }
       }
     }
-    return ascii
-      ? String.fromCharCode.apply(null, b as unknown as number[])
-      : textDecoder.decode(b);
+    return ascii ? String.fromCharCode.apply(null, b as unknown as number[]) : textDecoder.decode(b);
   }
 }

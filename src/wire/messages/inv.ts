@@ -4,13 +4,7 @@
  * @module
  */
 import { type MessageCodec, tooManyToEncode } from "../codec.ts";
-import {
-  type InvVect,
-  MAX_INV_PER_MSG,
-  MAX_INV_VECT_PAYLOAD,
-  readInvVect,
-  writeInvVect,
-} from "../invvect.ts";
+import { type InvVect, MAX_INV_PER_MSG, MAX_INV_VECT_PAYLOAD, readInvVect, writeInvVect } from "../invvect.ts";
 
 /** `inv`: announces blocks and transactions. */
 export interface InvMessage {
