@@ -7,7 +7,7 @@
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
 import { MessageError } from "./errors.ts";
 import { CODECS, type Command, isCommand, type Message } from "./message.ts";
-import { type MessageEncoding, networkName, PROTOCOL_VERSION } from "./protocol.ts";
+import { MAX_MESSAGE_PAYLOAD, type MessageEncoding, networkName, PROTOCOL_VERSION } from "./protocol.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 
@@ -15,8 +15,6 @@ import { Writer } from "./writer.ts";
 export const MESSAGE_HEADER_SIZE = 24;
 /** Size of the NUL-padded command field. */
 export const COMMAND_SIZE = 12;
-/** The largest payload any frame may declare (32 MiB). */
-export const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
 
 /** Options of every encode and decode call. */
 export interface CodecOptions {

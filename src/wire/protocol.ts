@@ -5,6 +5,9 @@
  * @module
  */
 
+/** The largest payload any frame may declare (soterd's `MaxMessagePayload`, 32 MiB). */
+export const MAX_MESSAGE_PAYLOAD: number = 32 * 1024 * 1024;
+
 /** The newest protocol version this library speaks (soterd's `ProtocolVersion`). */
 export const PROTOCOL_VERSION = 70013;
 /** From this version on, `addr` may carry more than one address. */

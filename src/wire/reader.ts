@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { MAX_MESSAGE_PAYLOAD } from "./protocol.ts";
 import { MessageError } from "./errors.ts";
 
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -233,7 +234,7 @@ export class Reader {
    * @param max The largest length in bytes allowed.
    * @param field The field's name, for the error message.
    */
-  varString(max = 32 * 1024 * 1024, field = "string"): string {
+  varString(max = MAX_MESSAGE_PAYLOAD, field = "string"): string {
     const b = this.varBytes(max, field);
     let ascii = b.length <= 64;
     if (ascii) {

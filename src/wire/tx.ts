@@ -6,12 +6,9 @@
  */
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
 import { MessageError } from "./errors.ts";
-import type { MessageEncoding } from "./protocol.ts";
+import { MAX_MESSAGE_PAYLOAD, type MessageEncoding } from "./protocol.ts";
 import type { Reader } from "./reader.ts";
 import { varIntSize, Writer } from "./writer.ts";
-
-/** soterd's `MaxMessagePayload`: the bound on any single script length. */
-const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
 
 /** The largest signature or public key script the decoder accepts (32 MiB). */
 export const MAX_SCRIPT_SIZE: number = MAX_MESSAGE_PAYLOAD;

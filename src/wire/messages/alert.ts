@@ -4,12 +4,12 @@
  *
  * @module
  */
+import { MAX_MESSAGE_PAYLOAD } from "../protocol.ts";
 import type { MessageCodec } from "../codec.ts";
 import { MessageError } from "../errors.ts";
 import { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 
-const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
 /** Size of an alert whose lists and strings are all empty. */
 const FIXED_ALERT_SIZE = 45;
 /** The largest ECDSA signature. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MAX_MESSAGE_PAYLOAD } from "../protocol.ts";
 import { type MessageCodec, tooLargeToEncode, tooManyToEncode } from "../codec.ts";
 import type { Reader } from "../reader.ts";
 import { varIntSize, type Writer } from "../writer.ts";
@@ -192,7 +193,7 @@ export const cfheadersCodec: MessageCodec<CFHeadersMessage> = {
 /** Codec of `cfcheckpt`. */
 export const cfcheckptCodec: MessageCodec<CFCheckptMessage> = {
   command: "cfcheckpt",
-  maxPayloadLength: () => 32 * 1024 * 1024,
+  maxPayloadLength: () => MAX_MESSAGE_PAYLOAD,
   decode(r) {
     const filterType = r.u8();
     const stopHash = r.hash();

@@ -5,9 +5,7 @@
  * @module
  */
 import { type MessageCodec, pverTooLow } from "../codec.ts";
-import { REJECT_VERSION } from "../protocol.ts";
-
-const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
+import { MAX_MESSAGE_PAYLOAD, REJECT_VERSION } from "../protocol.ts";
 
 /** Why a message was rejected (uint8). Other values are accepted too. */
 export const RejectCode = {

@@ -8,10 +8,9 @@
 import type { MessageCodec } from "../codec.ts";
 import { MessageError } from "../errors.ts";
 import { maxNetAddressPayload, type NetAddress, readNetAddress, writeNetAddress } from "../netaddress.ts";
-import { BIP0037_VERSION } from "../protocol.ts";
+import { BIP0037_VERSION, MAX_MESSAGE_PAYLOAD } from "../protocol.ts";
 import { MAX_USER_AGENT_LENGTH, userAgentByteLength } from "../useragent.ts";
 
-const MAX_MESSAGE_PAYLOAD = 32 * 1024 * 1024;
 // Keep a leading byte order mark: it is part of the string soterd sees.
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
