@@ -54,3 +54,6 @@ export * from "./src/wire/streams.ts";
 export * from "./src/hash/sha256.ts";
 export * from "./src/hash/hasher.ts";
 export * from "./src/chain/params.ts";
+export * from "./src/adapters/errors.ts";
+export type { ConnectOptions, Listener, ListenOptions } from "./src/adapters/types.ts";
+export type { Conn, NetAddr } from "./src/peer/conn.ts";

@@ -1,0 +1,85 @@
+/**
+ * SHA-256 through `node:crypto` (provided by Node, Deno and Bun), mixed
+ * with the plain TypeScript hash where that is faster.
+ *
+ * A native call has a fixed cost that the TypeScript hash (~190 MB/s) beats
+ * on short inputs, and that cost differs by runtime, so inputs shorter than
+ * a per-runtime threshold stay in TypeScript.
+ *
+ * Measured on our machine (2 vCPU, µs per call, median of 9 runs of 25 ms,
+ * one-shot `crypto.hash`; TS = src/hash/sha256.ts; one run, so rank the
+ * options, do not quote the figures):
+ *
+ * | runtime   | sha256 80 B TS / native | 256 B     | 512 B     | 1 KiB     | 1 MiB native | double 80 B TS / native |
+ * | --------- | ----------------------- | --------- | --------- | --------- | ------------ | ----------------------- |
+ * | Deno 2.9  | 2.3 / 3.7               | 3.7 / 3.8 | 5.5 / 4.1 | 6.8 / 4.6 | 1.8 GB/s     | 4.2 / 5.6 (TS inner)    |
+ * | Node 20   | 1.25 / 0.85             | 2.4 / 1.0 |           |           | 1.8 GB/s     | 1.8 / 1.7               |
+ * | Bun 1.4   | 1.2 / 0.25              | 2.3 / 0.35 |          |           | 1.8 GB/s     | 1.6 / 1.0               |
+ *
+ * Node breaks even at 48 bytes (0.79 / 0.78), Deno between 320 and 512
+ * bytes; Bun's native call costs less than TS hashing an empty input. Hence:
+ * Bun always native; Node native from 64 bytes; Deno native from 512
+ * bytes, with the 32-byte second pass of a double hash in TS (a native call
+ * costs Deno more than hashing 32 bytes). The 32-byte digest Buffer owns its
+ * ArrayBuffer in all three runtimes; it is returned as a plain Uint8Array by
+ * a view on Deno and by a copy elsewhere, whichever measured faster.
+ *
+ * @module
+ */
+import * as crypto from "node:crypto";
+import type { Hasher } from "../hash/hasher.ts";
+import { doubleSha256 as tsDouble, sha256 as tsSha256 } from "../hash/sha256.ts";
+
+interface Tuning {
+  /** Inputs of at least this many bytes are hashed natively. */
+  threshold: number;
+  /** Whether the second pass of a double hash (32 bytes) is native. */
+  nativeInner: boolean;
+}
+
+const TUNING: Record<"deno" | "bun" | "node", Tuning> = {
+  deno: { threshold: 512, nativeInner: false },
+  node: { threshold: 64, nativeInner: true },
+  bun: { threshold: 0, nativeInner: true },
+};
+
+const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+const { threshold, nativeInner } = TUNING[runtime];
+
+type OneShot = (alg: string, data: Uint8Array, enc: "buffer") => Uint8Array;
+// `crypto.hash` (Node >= 20.12) skips the Hash object; fall back without it.
+const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
+
+const viewDigest = runtime === "deno";
+
+/** SHA-256 by node:crypto, as a plain Uint8Array (not a Buffer). */
+function native(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  const digest: Uint8Array = oneShot
+    ? oneShot("sha256", data, "buffer")
+    : crypto.createHash("sha256").update(data).digest();
+  return viewDigest ? new Uint8Array(digest.buffer as ArrayBuffer, digest.byteOffset, 32) : new Uint8Array(digest);
+}
+
+/**
+ * The fastest synchronous SHA-256 of the runtime it runs in: `node:crypto`
+ * for inputs at or above a per-runtime size threshold, the TypeScript hash
+ * below it. The `./deno`, `./bun` and `./node` entry points install it as
+ * the default hasher when imported.
+ *
+ * @example Hashing a block header
+ * ```ts
+ * import { nativeHasher } from "@soter/peer/deno";
+ * const hash = nativeHasher.doubleSha256(new Uint8Array(80));
+ * console.log(hash.length); // 32
+ * ```
+ */
+export const nativeHasher: Hasher = {
+  sha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
+    return data.byteLength >= threshold ? native(data) : tsSha256(data);
+  },
+  doubleSha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
+    if (data.byteLength < threshold) return tsDouble(data);
+    const once = native(data);
+    return nativeInner ? native(once) : tsSha256(once);
+  },
+};
