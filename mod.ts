@@ -56,4 +56,4 @@ export * from "./src/hash/hasher.ts";
 export * from "./src/chain/params.ts";
 export * from "./src/adapters/errors.ts";
 export type { ConnectOptions, Listener, ListenOptions } from "./src/adapters/types.ts";
-export type { Conn, NetAddr } from "./src/peer/conn.ts";
+export * from "./src/peer/mod.ts";
