@@ -43,7 +43,9 @@ const chunks = randomChunks(stream);
 
 console.log(`runtime: ${runtime}`);
 console.log(
-  `stream: ${haveShared ? "soterd's mixed-stream.bin" : "generated mix"}, ${stream.length} bytes in ${chunks.length} random chunks`,
+  `stream: ${
+    haveShared ? "soterd's mixed-stream.bin" : "generated mix"
+  }, ${stream.length} bytes in ${chunks.length} random chunks`,
 );
 
 const copyMs = best(() => new Uint8Array(stream.length).set(stream));
@@ -71,10 +73,14 @@ console.log(`  native double SHA-256          ${fmt(mbps(stream.length, nativeMs
 console.log(
   `  decode, native-hash hasher     ${fmt(mbps(stream.length, natMs))} MB/s   = ${
     (nativeMs / natMs).toFixed(2)
-  } x native dSHA, ${(copyMs / natMs).toFixed(3)} x copy, ${(mbps(stream.length, natMs) / 89).toFixed(1)} x soterd's 89 MB/s`,
+  } x native dSHA, ${(copyMs / natMs).toFixed(3)} x copy, ${
+    (mbps(stream.length, natMs) / 89).toFixed(1)
+  } x soterd's 89 MB/s`,
 );
 console.log(
-  `  decode, plain-JS hasher        ${fmt(mbps(stream.length, jsMs))} MB/s   = ${(nativeMs / jsMs).toFixed(2)} x native dSHA`,
+  `  decode, plain-JS hasher        ${fmt(mbps(stream.length, jsMs))} MB/s   = ${
+    (nativeMs / jsMs).toFixed(2)
+  } x native dSHA`,
 );
 
 console.log(`\nsingle messages (payload only, no checksum):`);
@@ -92,9 +98,11 @@ for (const [name, msg] of Object.entries(samples)) {
     for (let i = 0; i < reps; i++) new Uint8Array(payload.length).set(payload);
   }, 300);
   console.log(
-    `  ${name.padEnd(8)} ${String(payload.length).padStart(8)} B  decode ${fmt(mbps(payload.length * reps, dMs))} MB/s ${
-      fmt(reps / dMs * 1000)
-    } msg/s (${(cMs / dMs).toFixed(3)} x copy)   encode ${fmt(mbps(payload.length * reps, eMs))} MB/s`,
+    `  ${name.padEnd(8)} ${String(payload.length).padStart(8)} B  decode ${
+      fmt(mbps(payload.length * reps, dMs))
+    } MB/s ${fmt(reps / dMs * 1000)} msg/s (${(cMs / dMs).toFixed(3)} x copy)   encode ${
+      fmt(mbps(payload.length * reps, eMs))
+    } MB/s`,
   );
 }
 

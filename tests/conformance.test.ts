@@ -21,8 +21,8 @@ import {
   ipToString,
   type Message,
   MessageError,
-  Reader,
   readBlockHeader,
+  Reader,
   sha256,
   toHex,
   txHash,
@@ -191,10 +191,14 @@ describe("conformance with soterd's golden vectors", { skip }, () => {
       if (v.function !== "ReadMessageWithEncodingN" || v.input_hex === "") continue;
       const dec = new FrameDecoder(opts(v));
       dec.push(fromHex(v.input_hex));
-      assert.throws(() => {
-        dec.next();
-        dec.end();
-      }, (err: unknown) => err instanceof MessageError && err.kind === expectedKind(v), v.id);
+      assert.throws(
+        () => {
+          dec.next();
+          dec.end();
+        },
+        (err: unknown) => err instanceof MessageError && err.kind === expectedKind(v),
+        v.id,
+      );
     }
   });
 

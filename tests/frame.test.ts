@@ -67,7 +67,10 @@ describe("encodeMessage", () => {
       disableRelayTx: false,
     };
     assert.equal(kindOf(() => encodeMessage(msg, opts)), "payload-too-long");
-    assert.equal(decodeMessage(encodeMessage({ ...msg, userAgent: "x".repeat(240) }, opts), opts).message.command, "version");
+    assert.equal(
+      decodeMessage(encodeMessage({ ...msg, userAgent: "x".repeat(240) }, opts), opts).message.command,
+      "version",
+    );
   });
 });
 
@@ -101,7 +104,10 @@ describe("FrameDecoder", () => {
   const msgs: Message[] = [
     { command: "verack" },
     { command: "ping", nonce: 1n },
-    { command: "inv", invList: Array.from({ length: 300 }, (_, i) => ({ type: 2, hash: new Uint8Array(32).fill(i & 0xff), height: i })) },
+    {
+      command: "inv",
+      invList: Array.from({ length: 300 }, (_, i) => ({ type: 2, hash: new Uint8Array(32).fill(i & 0xff), height: i })),
+    },
     { command: "pong", nonce: 2n },
     { command: "sendheaders" },
   ];
@@ -186,11 +192,15 @@ describe("Web Streams", () => {
     const bad = encodeMessage({ command: "ping", nonce: 1n }, { magic: 1 });
     const good = encodeMessage({ command: "verack" }, opts);
     await assert.rejects(async () => {
-      for await (const _ of ReadableStream.from([bad, good]).pipeThrough(new MessageDecoderStream(opts))) { /* drain */ }
+      for await (const _ of ReadableStream.from([bad, good]).pipeThrough(new MessageDecoderStream(opts))) {
+        /* drain */
+      }
     }, (e: unknown) => e instanceof MessageError && e.kind === "bad-magic");
     const errors: string[] = [];
     const got: Message[] = [];
-    const s = ReadableStream.from([bad, good]).pipeThrough(new MessageDecoderStream({ ...opts, onError: (e) => errors.push(e.kind) }));
+    const s = ReadableStream.from([bad, good]).pipeThrough(
+      new MessageDecoderStream({ ...opts, onError: (e) => errors.push(e.kind) }),
+    );
     for await (const m of s) got.push(m);
     assert.deepEqual(errors, ["bad-magic"]);
     assert.deepEqual(got, [{ command: "verack" }]);

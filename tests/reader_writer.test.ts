@@ -76,7 +76,10 @@ describe("Reader", () => {
 
   it("reports truncation with the kind truncated and the decoded thing's name", () => {
     const r = new Reader(new Uint8Array(3), "inv");
-    assert.throws(() => r.u32(), (e: unknown) => e instanceof MessageError && e.kind === "truncated" && /inv/.test(e.message));
+    assert.throws(
+      () => r.u32(),
+      (e: unknown) => e instanceof MessageError && e.kind === "truncated" && /inv/.test(e.message),
+    );
   });
 
   it("checks counts and byte-string lengths before reading them", () => {

@@ -77,7 +77,10 @@ describe("inv, getdata and notfound", () => {
 
   for (const command of ["inv", "getdata", "notfound"] as const) {
     it(`${command} writes 40-byte entries with a height`, () => {
-      roundTrip({ command, invList: [entry, { type: InvType.WITNESS_TX, hash: h(1), height: -1 }] }, "02" + entryHex + "01000040" + "01".repeat(32) + "ffffffff");
+      roundTrip(
+        { command, invList: [entry, { type: InvType.WITNESS_TX, hash: h(1), height: -1 }] },
+        "02" + entryHex + "01000040" + "01".repeat(32) + "ffffffff",
+      );
     });
 
     it(`${command} refuses more than 50,000 entries both ways`, () => {
@@ -99,7 +102,10 @@ describe("getblocks and getheaders", () => {
         { command, protocolVersion: 70013, blockLocatorHeight: [77], hashStop: h(0) },
         "7d110100" + "01" + "4d000000" + "00".repeat(32),
       );
-      roundTrip({ command, protocolVersion: 1, blockLocatorHeight: [], hashStop: h(3) }, "01000000" + "00" + "03".repeat(32));
+      roundTrip(
+        { command, protocolVersion: 1, blockLocatorHeight: [], hashStop: h(3) },
+        "01000000" + "00" + "03".repeat(32),
+      );
       assert.equal(kindOf(() => decodePayload(command, fromHex("7d110100" + "02"))), "too-many-entries");
       assert.equal(
         kindOf(() => encodePayload({ command, protocolVersion: 1, blockLocatorHeight: [1, 2], hashStop: h(0) })),
@@ -126,11 +132,19 @@ describe("filteradd and filterload", () => {
   });
 
   it("filterload holds at most 36,000 bytes and 50 hash functions", () => {
-    roundTrip({ command: "filterload", filter: fromHex("ff"), hashFuncs: 10, tweak: 7, flags: 1 }, "01ff" + "0a000000" + "07000000" + "01");
+    roundTrip(
+      { command: "filterload", filter: fromHex("ff"), hashFuncs: 10, tweak: 7, flags: 1 },
+      "01ff" + "0a000000" + "07000000" + "01",
+    );
     assert.equal(kindOf(() => decodePayload("filterload", fromHex("fda18c"))), "too-large");
-    assert.equal(kindOf(() => decodePayload("filterload", fromHex("00" + "33000000" + "00000000" + "00"))), "too-many-entries");
     assert.equal(
-      kindOf(() => encodePayload({ command: "filterload", filter: new Uint8Array(), hashFuncs: 51, tweak: 0, flags: 0 })),
+      kindOf(() => decodePayload("filterload", fromHex("00" + "33000000" + "00000000" + "00"))),
+      "too-many-entries",
+    );
+    assert.equal(
+      kindOf(() =>
+        encodePayload({ command: "filterload", filter: new Uint8Array(), hashFuncs: 51, tweak: 0, flags: 0 })
+      ),
       "too-many-entries",
     );
   });
@@ -138,13 +152,22 @@ describe("filteradd and filterload", () => {
 
 describe("committed filters", () => {
   it("getcfilters, getcfheaders and getcfcheckpt round-trip", () => {
-    roundTrip({ command: "getcfilters", filterType: 0, startHeight: 5, stopHash: h(9) }, "00" + "05000000" + "09".repeat(32));
-    roundTrip({ command: "getcfheaders", filterType: 1, startHeight: 0, stopHash: h(8) }, "01" + "00000000" + "08".repeat(32));
+    roundTrip(
+      { command: "getcfilters", filterType: 0, startHeight: 5, stopHash: h(9) },
+      "00" + "05000000" + "09".repeat(32),
+    );
+    roundTrip(
+      { command: "getcfheaders", filterType: 1, startHeight: 0, stopHash: h(8) },
+      "01" + "00000000" + "08".repeat(32),
+    );
     roundTrip({ command: "getcfcheckpt", filterType: 0, stopHash: h(7) }, "00" + "07".repeat(32));
   });
 
   it("cfilter data is limited to 256 KiB", () => {
-    roundTrip({ command: "cfilter", filterType: 0, blockHash: h(1), data: fromHex("abcd") }, "00" + "01".repeat(32) + "02abcd");
+    roundTrip(
+      { command: "cfilter", filterType: 0, blockHash: h(1), data: fromHex("abcd") },
+      "00" + "01".repeat(32) + "02abcd",
+    );
     assert.equal(kindOf(() => decodePayload("cfilter", fromHex("00" + "01".repeat(32) + "fe01000400"))), "too-large");
   });
 
@@ -153,8 +176,17 @@ describe("committed filters", () => {
       { command: "cfheaders", filterType: 0, stopHash: h(1), prevFilterHeader: h(2), filterHashes: [h(3)] },
       "00" + "01".repeat(32) + "02".repeat(32) + "01" + "03".repeat(32),
     );
-    assert.equal(kindOf(() => decodePayload("cfheaders", fromHex("00" + "01".repeat(64) + "fdd107"))), "too-many-entries");
-    roundTrip({ command: "cfcheckpt", filterType: 0, stopHash: h(1), filterHeaders: [h(4), h(5)] }, "00" + "01".repeat(32) + "02" + "04".repeat(32) + "05".repeat(32));
-    assert.equal(kindOf(() => decodePayload("cfcheckpt", fromHex("00" + "01".repeat(32) + "fea1860100"))), "too-many-entries");
+    assert.equal(
+      kindOf(() => decodePayload("cfheaders", fromHex("00" + "01".repeat(64) + "fdd107"))),
+      "too-many-entries",
+    );
+    roundTrip(
+      { command: "cfcheckpt", filterType: 0, stopHash: h(1), filterHeaders: [h(4), h(5)] },
+      "00" + "01".repeat(32) + "02" + "04".repeat(32) + "05".repeat(32),
+    );
+    assert.equal(
+      kindOf(() => decodePayload("cfcheckpt", fromHex("00" + "01".repeat(32) + "fea1860100"))),
+      "too-many-entries",
+    );
   });
 });

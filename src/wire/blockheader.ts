@@ -48,6 +48,21 @@ export interface BlockHeader {
  * ```
  */
 export function readBlockHeader(r: Reader): BlockHeader {
+  const pos = r.pos;
+  if (r.end - pos >= BLOCK_HEADER_SIZE) {
+    // All 80 bytes are there: read them without a bounds check per field.
+    const view = r.view;
+    r.pos = pos + BLOCK_HEADER_SIZE;
+    return {
+      version: view.getInt32(pos, true),
+      prevBlock: r.viewAt(pos + 4, 32),
+      merkleRoot: r.viewAt(pos + 36, 32),
+      timestamp: view.getUint32(pos + 68, true),
+      bits: view.getUint32(pos + 72, true),
+      nonce: view.getUint32(pos + 76, true),
+    };
+  }
+  // Field by field, so that truncation is reported at the field it hits.
   return {
     version: r.i32(),
     prevBlock: r.hash(),

@@ -5,28 +5,71 @@
  * @module
  */
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
+import { checksumError } from "./_internal.ts";
+import type { MessageCodec } from "./codec.ts";
 import { MessageError } from "./errors.ts";
 import {
   checkFrameHeader,
   type CodecOptions,
+  COMMAND_SIZE,
   type DecodedFrame,
-  decodePayload,
   type FrameHeader,
   MESSAGE_HEADER_SIZE,
   parseFrameHeader,
-  verifyChecksum,
 } from "./frame.ts";
-import type { Command } from "./message.ts";
-import { type MessageEncoding, PROTOCOL_VERSION } from "./protocol.ts";
+import { CODECS, type Command, COMMANDS, type Message } from "./message.ts";
+import { MAX_MESSAGE_PAYLOAD, type MessageEncoding, PROTOCOL_VERSION } from "./protocol.ts";
+import { Reader } from "./reader.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /**
+ * The first buffer of a payload that spans chunks. It doubles as bytes
+ * arrive, up to the declared length: a header alone must not make us hold
+ * the 32 MiB it may declare.
+ */
+const FIRST_PAYLOAD_BUFFER = 64 * 1024;
+
+/** A known command as its 12 NUL-padded header bytes, read as three uint32. */
+interface KnownCommand {
+  w1: number;
+  w2: number;
+  command: Command;
+  codec: MessageCodec<Message>;
+}
+
+/**
+ * The 31 commands by the first four bytes of their header field, for a
+ * header fast path that compares three integers instead of building the
+ * command string, checking it and looking its codec up by name.
+ */
+const KNOWN_COMMANDS: ReadonlyMap<number, readonly KnownCommand[]> = (() => {
+  const map = new Map<number, KnownCommand[]>();
+  for (const command of COMMANDS) {
+    const b = new Uint8Array(COMMAND_SIZE);
+    for (let i = 0; i < command.length; i++) b[i] = command.charCodeAt(i);
+    const w0 = u32le(b, 0);
+    const known = { w1: u32le(b, 4), w2: u32le(b, 8), command, codec: CODECS[command] as MessageCodec<Message> };
+    const list = map.get(w0);
+    if (list === undefined) map.set(w0, [known]);
+    else list.push(known);
+  }
+  return map;
+})();
+
+/** Reads a little-endian uint32 as a signed 32-bit integer. */
+function u32le(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+}
+
+/**
  * Decodes a byte stream into messages. It keeps only the unconsumed tail of
  * what it was given: chunks that hold whole frames are decoded in place,
- * and a frame that spans chunks is copied once into a buffer of its exact
- * size, allocated only after the header passed every check (magic, command,
- * the command's maximum payload at the protocol version).
+ * and a frame that spans chunks is copied into a buffer allocated only after
+ * the header passed every check (magic, command, the command's maximum
+ * payload at the protocol version), which grows with the bytes received
+ * (64 KiB first, doubling up to the declared size): what a remote makes it
+ * hold is bounded by what it sent, not by what it declared.
  *
  * After a bad frame whose length is known (wrong magic, unknown command,
  * payload too long, bad checksum, malformed payload), `next()` throws once
@@ -60,7 +103,14 @@ export class FrameDecoder {
   #buffered = 0;
   #header = new Uint8Array(MESSAGE_HEADER_SIZE);
   #headerFill = 0;
-  #pending: { header: FrameHeader; command: Command } | undefined;
+  // The frame whose header was read and checked: its command (undefined
+  // between frames), codec, payload length, and checksum (the 4 header
+  // bytes as a little-endian int32, copied so that the header's memory may
+  // be reused once consumed).
+  #command: Command | undefined;
+  #codec: MessageCodec<Message> | undefined;
+  #length = 0;
+  #checksum = 0;
   #payload: Uint8Array | undefined;
   #payloadFill = 0;
   #skip = 0;
@@ -88,7 +138,7 @@ export class FrameDecoder {
    * frame is held, so ending the stream here loses nothing.
    */
   get idle(): boolean {
-    return this.buffered === 0 && this.#pending === undefined && this.#skip === 0;
+    return this.buffered === 0 && this.#command === undefined && this.#skip === 0;
   }
 
   /**
@@ -143,12 +193,13 @@ export class FrameDecoder {
       if (!this.#advance()) return undefined;
       this.#skip -= this.#take(this.#skip).length;
     }
-    let pending = this.#pending;
-    if (pending === undefined) {
-      let header: FrameHeader;
+    if (this.#command === undefined) {
       if (this.#headerFill === 0 && this.#advance() && this.#chunk.length - this.#off >= MESSAGE_HEADER_SIZE) {
-        header = parseFrameHeader(this.#chunk, this.#off);
-        this.#take(MESSAGE_HEADER_SIZE);
+        const chunk = this.#chunk;
+        const at = this.#off;
+        this.#off = at + MESSAGE_HEADER_SIZE;
+        this.#buffered -= MESSAGE_HEADER_SIZE;
+        if (!this.#acceptKnownHeader(chunk, at)) this.#acceptHeader(parseFrameHeader(chunk, at));
       } else {
         while (this.#headerFill < MESSAGE_HEADER_SIZE) {
           if (!this.#advance()) return undefined;
@@ -157,20 +208,10 @@ export class FrameDecoder {
           this.#headerFill += part.length;
         }
         this.#headerFill = 0;
-        header = parseFrameHeader(this.#header.slice(), 0);
+        this.#acceptHeader(parseFrameHeader(this.#header, 0));
       }
-      let command: Command;
-      try {
-        command = checkFrameHeader(header, this.magic, this.pver);
-      } catch (err) {
-        if ((err as MessageError).kind === "oversize-length") this.#fatal = err as MessageError;
-        else this.#skip = header.length;
-        throw err;
-      }
-      pending = { header, command };
-      this.#pending = pending;
     }
-    const length = pending.header.length;
+    const length = this.#length;
     let payload: Uint8Array;
     if (this.#payload === undefined && this.#advance() && this.#chunk.length - this.#off >= length) {
       payload = this.#take(length);
@@ -178,24 +219,85 @@ export class FrameDecoder {
       payload = EMPTY;
     } else {
       if (this.#payload === undefined) {
-        this.#payload = new Uint8Array(length);
+        this.#payload = new Uint8Array(Math.min(length, FIRST_PAYLOAD_BUFFER));
         this.#payloadFill = 0;
       }
-      const buf = this.#payload;
+      let buf = this.#payload;
       while (this.#payloadFill < length) {
         if (!this.#advance()) return undefined;
         const part = this.#take(length - this.#payloadFill);
+        const fill = this.#payloadFill + part.length;
+        if (fill > buf.length) {
+          // Grow with the bytes received, never beyond the declared length.
+          const grown = new Uint8Array(Math.min(length, Math.max(fill, 2 * buf.length)));
+          grown.set(buf.subarray(0, this.#payloadFill));
+          this.#payload = buf = grown;
+        }
         buf.set(part, this.#payloadFill);
-        this.#payloadFill += part.length;
+        this.#payloadFill = fill;
       }
       payload = buf;
       this.#payload = undefined;
       this.#payloadFill = 0;
     }
-    this.#pending = undefined;
-    verifyChecksum(pending.header, payload, this.hasher);
-    const message = decodePayload(pending.command, payload, this.pver, this.encoding);
+    const command = this.#command!;
+    const codec = this.#codec!;
+    this.#command = undefined;
+    this.#codec = undefined;
+    const sum = this.hasher.doubleSha256(payload);
+    const checksum = this.#checksum;
+    if (u32le(sum, 0) !== checksum) {
+      throw checksumError(command, sum, [
+        checksum & 0xff,
+        (checksum >>> 8) & 0xff,
+        (checksum >>> 16) & 0xff,
+        checksum >>> 24,
+      ]);
+    }
+    const message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
     return { message, bytes: MESSAGE_HEADER_SIZE + length };
+  }
+
+  /**
+   * The header fast path: accepts the header at `at` when its command is
+   * one of the 31 exactly (NUL-padded) and it passes every check. Returns
+   * false otherwise, without side effects, and the caller takes the general
+   * path, which throws soterd's error for it in soterd's order.
+   */
+  #acceptKnownHeader(chunk: Uint8Array, at: number): boolean {
+    if (u32le(chunk, at) >>> 0 !== this.magic) return false;
+    const candidates = KNOWN_COMMANDS.get(u32le(chunk, at + 4));
+    if (candidates === undefined) return false;
+    const w1 = u32le(chunk, at + 8);
+    const w2 = u32le(chunk, at + 12);
+    for (let i = 0; i < candidates.length; i++) {
+      const known = candidates[i]!;
+      if (known.w1 !== w1 || known.w2 !== w2) continue;
+      const length = u32le(chunk, at + 16) >>> 0;
+      if (length > MAX_MESSAGE_PAYLOAD || length > known.codec.maxPayloadLength(this.pver)) return false;
+      this.#command = known.command;
+      this.#codec = known.codec;
+      this.#length = length;
+      this.#checksum = u32le(chunk, at + 20);
+      return true;
+    }
+    return false;
+  }
+
+  /** The general path: checks a parsed header and keeps what the payload needs. */
+  #acceptHeader(header: FrameHeader): void {
+    let command: Command;
+    try {
+      command = checkFrameHeader(header, this.magic, this.pver);
+    } catch (err) {
+      if ((err as MessageError).kind === "oversize-length") this.#fatal = err as MessageError;
+      else this.#skip = header.length;
+      throw err;
+    }
+    this.#command = command;
+    this.#codec = CODECS[command] as MessageCodec<Message>;
+    this.#length = header.length;
+    this.#checksum = u32le(header.checksum, 0);
   }
 
   /**
@@ -205,12 +307,12 @@ export class FrameDecoder {
    */
   end(): void {
     if (this.#fatal) return;
-    if (this.#pending !== undefined || this.buffered > 0) {
-      const what = this.#pending?.command ?? "frame";
+    if (this.#command !== undefined || this.buffered > 0) {
+      const command = this.#command;
       throw new MessageError(
         "truncated",
-        `Cannot read ${what}: the stream ended inside a frame with ${this.buffered} bytes unread`,
-        this.#pending ? { command: this.#pending.command } : {},
+        `Cannot read ${command ?? "frame"}: the stream ended inside a frame with ${this.buffered} bytes unread`,
+        command !== undefined ? { command } : {},
       );
     }
   }

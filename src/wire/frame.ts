@@ -5,6 +5,7 @@
  * @module
  */
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
+import { checksumError } from "./_internal.ts";
 import { MessageError } from "./errors.ts";
 import { CODECS, type Command, isCommand, type Message } from "./message.ts";
 import { MAX_MESSAGE_PAYLOAD, type MessageEncoding, networkName, PROTOCOL_VERSION } from "./protocol.ts";
@@ -159,6 +160,15 @@ export function decodePayload<C extends Command>(
 let scratch: Writer | undefined;
 const SCRATCH_KEEP = 1 << 20;
 
+/**
+ * The bytes `w` holds. A buffer too large to be kept as the scratch writer
+ * and filled exactly (a block whose size was reserved up front) is handed
+ * over as it is; anything else is copied out.
+ */
+function output(w: Writer): Uint8Array<ArrayBuffer> {
+  return w.pos > SCRATCH_KEEP && w.pos === w.buf.length ? w.buf : w.buf.slice(0, w.pos);
+}
+
 function withScratch<T>(what: string, reserve: number, fn: (w: Writer) => T): T {
   const w = scratch ?? new Writer(4096);
   scratch = undefined; // re-entrant calls get their own writer
@@ -191,7 +201,7 @@ export function encodePayload(
   }
   return withScratch(msg.command, 0, (w) => {
     codec.encode(w, msg, pver, encoding);
-    return w.finish();
+    return output(w);
   });
 }
 
@@ -240,7 +250,7 @@ export function encodeMessage(msg: Message, options: CodecOptions): Uint8Array<A
         { command },
       );
     }
-    const out = w.buf.slice(0, w.pos);
+    const out = output(w);
     writeFrameHeader(out, options.magic, command, length, options.hasher ?? defaultHasher());
     return out;
   });
@@ -291,13 +301,7 @@ export function verifyChecksum(header: FrameHeader, payload: Uint8Array, hasher:
   const sum = hasher.doubleSha256(payload);
   const c = header.checksum;
   if (sum[0] !== c[0] || sum[1] !== c[1] || sum[2] !== c[2] || sum[3] !== c[3]) {
-    throw new MessageError(
-      "checksum",
-      `Cannot read ${header.command}: payload checksum is [${
-        Array.from(sum.subarray(0, 4)).join(" ")
-      }] but the header says [${Array.from(c).join(" ")}]`,
-      { command: header.command },
-    );
+    throw checksumError(header.command, sum, c);
   }
 }
 

@@ -73,6 +73,18 @@ export interface InvVect {
  * @returns The entry; its hash is a view into the input.
  */
 export function readInvVect(r: Reader): InvVect {
+  const pos = r.pos;
+  if (r.end - pos >= INV_VECT_SIZE) {
+    // All 40 bytes are there: read them without a bounds check per field.
+    const view = r.view;
+    r.pos = pos + INV_VECT_SIZE;
+    return {
+      type: view.getUint32(pos, true),
+      hash: r.viewAt(pos + 4, 32),
+      height: view.getInt32(pos + 36, true),
+    };
+  }
+  // Field by field, so that truncation is reported at the field it hits.
   const type = r.u32();
   const hash = r.hash();
   return { type, hash, height: r.i32() };

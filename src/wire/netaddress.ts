@@ -70,7 +70,26 @@ export function readNetAddress(
   pver: number,
   withTimestamp: boolean,
 ): NetAddress {
-  const timestamp = withTimestamp && pver >= NET_ADDRESS_TIME_VERSION ? r.u32() : 0;
+  const timed = withTimestamp && pver >= NET_ADDRESS_TIME_VERSION;
+  let pos = r.pos;
+  if (r.end - pos >= (timed ? NET_ADDRESS_SIZE + 4 : NET_ADDRESS_SIZE)) {
+    // All bytes are there: read them without a bounds check per field.
+    const view = r.view;
+    let timestamp = 0;
+    if (timed) {
+      timestamp = view.getUint32(pos, true);
+      pos += 4;
+    }
+    r.pos = pos + NET_ADDRESS_SIZE;
+    return {
+      timestamp,
+      services: view.getBigUint64(pos, true),
+      ip: r.viewAt(pos + 8, 16),
+      port: view.getUint16(pos + 24, false),
+    };
+  }
+  // Field by field, so that truncation is reported at the field it hits.
+  const timestamp = timed ? r.u32() : 0;
   const services = r.u64();
   const ip = r.bytes(16);
   const port = r.u16be();

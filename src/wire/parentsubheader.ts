@@ -55,10 +55,12 @@ export interface ParentSubHeader {
 export function readParentSubHeader(r: Reader): ParentSubHeader {
   const version = r.i32();
   const size = r.i32();
-  const parents: Parent[] = [];
+  // An array of its exact size when the bytes for all parents are there
+  // (then a forged count cannot make it allocate more than the input).
+  const parents: Parent[] = size > 0 && size * PARENT_SIZE <= r.remaining ? new Array(size) : [];
   for (let i = 0; i < size; i++) {
     const hash = r.hash();
-    parents.push({ hash, data: r.bytes(32) });
+    parents[i] = { hash, data: r.bytes(32) };
   }
   return { version, size, parents };
 }

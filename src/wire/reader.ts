@@ -4,6 +4,7 @@
  * @module
  */
 import { MAX_MESSAGE_PAYLOAD } from "./protocol.ts";
+import { EMPTY_BYTES } from "./_internal.ts";
 import { MessageError } from "./errors.ts";
 
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -26,6 +27,12 @@ export class Reader {
   readonly buf: Uint8Array;
   /** A view over {@linkcode Reader.buf} for multi-byte reads. */
   readonly view: DataView;
+  // For viewAt: the buffer under `buf` and where `buf` starts in it (the
+  // `buffer` getter is slow on V8), and whether `buf` is a plain Uint8Array
+  // rather than a subclass such as Node's Buffer.
+  readonly #ab: ArrayBufferLike;
+  readonly #off: number;
+  readonly #plain: boolean;
   /** Offset of the next byte to read. */
   pos: number;
   /** Offset one past the last readable byte. */
@@ -40,8 +47,13 @@ export class Reader {
    * @param what What is being decoded, for error messages.
    */
   constructor(buf: Uint8Array, what = "message") {
+    const ab = buf.buffer;
+    const off = buf.byteOffset;
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = new DataView(ab, off, buf.byteLength);
+    this.#ab = ab;
+    this.#off = off;
+    this.#plain = buf.constructor === Uint8Array;
     this.pos = 0;
     this.end = buf.byteLength;
     this.what = what;
@@ -137,7 +149,29 @@ export class Reader {
   }
 
   /**
-   * Reads `n` bytes and returns a view into the buffer (no copy).
+   * Returns a view of `n` bytes of the buffer from `offset`, without moving
+   * the cursor. The view has the class of {@linkcode Reader.buf} (a
+   * `Buffer` for a `Buffer`); an empty view of a plain `Uint8Array` is one
+   * shared, frozen empty array.
+   *
+   * @param offset Where the bytes start in {@linkcode Reader.buf}.
+   * @param n The number of bytes.
+   * @throws {RangeError} when the bytes are not all within the readable range.
+   */
+  viewAt(offset: number, n: number): Uint8Array {
+    if (offset < 0 || n < 0 || n > this.end - offset) {
+      throw new RangeError(`Cannot view ${n} bytes at ${offset} of a ${this.end}-byte reader`);
+    }
+    if (!this.#plain) return this.buf.subarray(offset, offset + n);
+    // `new Uint8Array(buffer, offset, length)` is about twice as fast as
+    // `subarray` on V8 (no species lookup) and as fast on JavaScriptCore;
+    // sharing the empty array spares an allocation per empty script.
+    return n === 0 ? EMPTY_BYTES : new Uint8Array(this.#ab, this.#off + offset, n);
+  }
+
+  /**
+   * Reads `n` bytes and returns a view into the buffer (no copy), as
+   * {@linkcode Reader.viewAt} makes it.
    *
    * @param n The number of bytes.
    */
@@ -145,7 +179,7 @@ export class Reader {
     if (this.end - this.pos < n) this.truncated(n);
     const start = this.pos;
     this.pos = start + n;
-    return this.buf.subarray(start, start + n);
+    return this.viewAt(start, n);
   }
 
   /** Reads a 32-byte hash in wire order and returns a view into the buffer. */
@@ -153,7 +187,7 @@ export class Reader {
     if (this.end - this.pos < 32) this.truncated(32);
     const start = this.pos;
     this.pos = start + 32;
-    return this.buf.subarray(start, start + 32);
+    return this.viewAt(start, 32);
   }
 
   /**

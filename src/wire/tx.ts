@@ -77,6 +77,11 @@ export interface Tx {
   lockTime: number;
 }
 
+// The witness stacks of a witness transaction are read after its outputs;
+// until then its inputs hold this placeholder, which readTx replaces with a
+// fresh array for every input before it returns (it is never handed out).
+const NOT_READ_YET: Uint8Array[] = [];
+
 function tooMany(r: Reader, field: string, n: number, max: number): never {
   throw new MessageError(
     "too-many-entries",
@@ -114,10 +119,33 @@ function tooMany(r: Reader, field: string, n: number, max: number): never {
  * ```
  */
 export function readTx(r: Reader, encoding: MessageEncoding): Tx {
-  const version = r.i32();
-  let count = r.varInt();
+  // readTx runs once per transaction of every block, so the Reader's calls
+  // are inlined by hand: the cursor lives in `pos`, views are made with
+  // `r.viewAt`, and each input, output and witness item takes a
+  // fast path when its varint is one byte and all its bytes are present.
+  // Otherwise the cursor is written back (`r.pos = pos`) and the Reader's
+  // own methods read that element, so every error is exactly theirs.
+  const buf = r.buf;
+  const view = r.view;
+  const end = r.end;
+  let pos = r.pos;
+
+  if (end - pos < 4) {
+    r.pos = pos;
+    r.truncated(4);
+  }
+  const version = view.getInt32(pos, true);
+  pos += 4;
+  let count: number;
+  if (pos < end && buf[pos]! < 0xfd) count = buf[pos++]!;
+  else {
+    r.pos = pos;
+    count = r.varInt();
+    pos = r.pos;
+  }
   let witness = false;
   if (count === 0 && encoding === "witness") {
+    r.pos = pos;
     const flag = r.u8();
     if (flag !== 0x01) {
       throw new MessageError(
@@ -130,47 +158,108 @@ export function readTx(r: Reader, encoding: MessageEncoding): Tx {
     }
     witness = true;
     count = r.varInt();
+    pos = r.pos;
   }
   if (count > MAX_TX_IN_PER_MESSAGE) {
+    r.pos = pos;
     tooMany(r, "input", count, MAX_TX_IN_PER_MESSAGE);
   }
-  const txIn: TxIn[] = [];
+  // Arrays of their exact size (a push-grown array reserves 17 slots), but
+  // only for counts the remaining bytes can hold: a forged count still
+  // fails with `truncated` without allocating for it.
+  const txIn: TxIn[] = count * 41 <= end - pos ? new Array(count) : [];
   for (let i = 0; i < count; i++) {
-    const hash = r.hash();
-    const index = r.u32();
-    const signatureScript = r.varBytes(MAX_SCRIPT_SIZE, "signature script");
-    txIn.push({
-      previousOutPoint: { hash, index },
-      signatureScript,
-      witness: [],
-      sequence: r.u32(),
-    });
+    // Hash, index, script length, script and sequence.
+    const len = end - pos >= 41 ? buf[pos + 36]! : 0xff;
+    if (len < 0xfd && end - pos >= 41 + len) {
+      txIn[i] = {
+        previousOutPoint: { hash: r.viewAt(pos, 32), index: view.getUint32(pos + 32, true) },
+        signatureScript: r.viewAt(pos + 37, len),
+        witness: witness ? NOT_READ_YET : [],
+        sequence: view.getUint32(pos + 37 + len, true),
+      };
+      pos += 41 + len;
+    } else {
+      r.pos = pos;
+      const hash = r.hash();
+      const index = r.u32();
+      const signatureScript = r.varBytes(MAX_SCRIPT_SIZE, "signature script");
+      txIn[i] = {
+        previousOutPoint: { hash, index },
+        signatureScript,
+        witness: witness ? NOT_READ_YET : [],
+        sequence: r.u32(),
+      };
+      pos = r.pos;
+    }
   }
 
-  count = r.varInt();
+  if (pos < end && buf[pos]! < 0xfd) count = buf[pos++]!;
+  else {
+    r.pos = pos;
+    count = r.varInt();
+    pos = r.pos;
+  }
   if (count > MAX_TX_OUT_PER_MESSAGE) {
+    r.pos = pos;
     tooMany(r, "output", count, MAX_TX_OUT_PER_MESSAGE);
   }
-  const txOut: TxOut[] = [];
+  const txOut: TxOut[] = count * 9 <= end - pos ? new Array(count) : [];
   for (let i = 0; i < count; i++) {
-    const value = r.i64();
-    txOut.push({ value, pkScript: r.varBytes(MAX_SCRIPT_SIZE, "pk script") });
+    // Value, script length and script.
+    const len = end - pos >= 9 ? buf[pos + 8]! : 0xff;
+    if (len < 0xfd && end - pos >= 9 + len) {
+      txOut[i] = {
+        value: view.getBigInt64(pos, true),
+        pkScript: r.viewAt(pos + 9, len),
+      };
+      pos += 9 + len;
+    } else {
+      r.pos = pos;
+      const value = r.i64();
+      txOut[i] = { value, pkScript: r.varBytes(MAX_SCRIPT_SIZE, "pk script") };
+      pos = r.pos;
+    }
   }
 
   if (witness) {
     for (let i = 0; i < txIn.length; i++) {
-      const items = r.varInt();
+      let items: number;
+      if (pos < end && buf[pos]! < 0xfd) items = buf[pos++]!;
+      else {
+        r.pos = pos;
+        items = r.varInt();
+        pos = r.pos;
+      }
       if (items > MAX_WITNESS_ITEMS_PER_INPUT) {
+        r.pos = pos;
         tooMany(r, "witness item", items, MAX_WITNESS_ITEMS_PER_INPUT);
       }
-      const stack = txIn[i]!.witness;
+      const stack: Uint8Array[] = items <= end - pos ? new Array(items) : [];
       for (let j = 0; j < items; j++) {
-        stack.push(r.varBytes(MAX_WITNESS_ITEM_SIZE, "witness item"));
+        // 0xfd > MAX_WITNESS_ITEM_SIZE is not possible, so a one-byte
+        // length is always within the limit.
+        const len = pos < end ? buf[pos]! : 0xff;
+        if (len < 0xfd && end - pos > len) {
+          stack[j] = r.viewAt(pos + 1, len);
+          pos += 1 + len;
+        } else {
+          r.pos = pos;
+          stack[j] = r.varBytes(MAX_WITNESS_ITEM_SIZE, "witness item");
+          pos = r.pos;
+        }
       }
+      txIn[i]!.witness = stack;
     }
   }
 
-  return { version, txIn, txOut, lockTime: r.u32() };
+  if (end - pos < 4) {
+    r.pos = pos;
+    r.truncated(4);
+  }
+  const lockTime = view.getUint32(pos, true);
+  r.pos = pos + 4;
+  return { version, txIn, txOut, lockTime };
 }
 
 /**

@@ -37,6 +37,16 @@ export interface VerificationSubHeader {
 export function readVerificationSubHeader(r: Reader): VerificationSubHeader {
   const version = r.i32();
   const size = r.i32();
+  if (size > 0 && size * CYCLE_NONCE_SIZE <= r.remaining) {
+    // All nonces are there: an array of its exact size, filled without a
+    // bounds check per nonce.
+    const cycleNonces: number[] = new Array(size);
+    const view = r.view;
+    const pos = r.pos;
+    for (let i = 0; i < size; i++) cycleNonces[i] = view.getUint32(pos + i * CYCLE_NONCE_SIZE, true);
+    r.pos = pos + size * CYCLE_NONCE_SIZE;
+    return { version, size, cycleNonces };
+  }
   const cycleNonces: number[] = [];
   for (let i = 0; i < size; i++) cycleNonces.push(r.u32());
   return { version, size, cycleNonces };

@@ -54,9 +54,10 @@ export class Writer {
   ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(cap);
+    // Doubling, or exactly what is needed when that is more: a caller that
+    // reserves a whole message's size up front gets a buffer of that size.
+    const double = this.buf.length * 2;
+    const next = new Uint8Array(need > double ? need : double);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);

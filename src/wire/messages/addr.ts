@@ -41,8 +41,10 @@ export const addrCodec: MessageCodec<AddrMessage> = {
       maxNetAddressPayload(pver),
   decode(r, pver) {
     const n = r.count(MAX_ADDR_PER_MSG, "address");
-    const addrList: NetAddress[] = [];
-    for (let i = 0; i < n; i++) addrList.push(readNetAddress(r, pver, true));
+    // An array of its exact size when the bytes for all addresses are there
+    // (then a forged count cannot make it allocate more than the input).
+    const addrList: NetAddress[] = n * maxNetAddressPayload(pver) <= r.remaining ? new Array(n) : [];
+    for (let i = 0; i < n; i++) addrList[i] = readNetAddress(r, pver, true);
     return { command: "addr", addrList };
   },
   encode(w, msg, pver) {

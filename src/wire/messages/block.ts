@@ -76,11 +76,22 @@ export const blockCodec: MessageCodec<BlockMessage> = {
     const parents = readParentSubHeader(r);
     const verification = readVerificationSubHeader(r);
     const count = r.count(MAX_TX_PER_BLOCK, "transaction");
-    const transactions: Tx[] = [];
-    for (let i = 0; i < count; i++) transactions.push(readTx(r, encoding));
+    // An array of its exact size when the bytes for that many 10-byte
+    // minimal transactions are there (a forged count cannot make it
+    // allocate more than the input).
+    const transactions: Tx[] = count * 10 <= r.remaining ? new Array(count) : [];
+    for (let i = 0; i < count; i++) transactions[i] = readTx(r, encoding);
     return { command: "block", header, parents, verification, transactions };
   },
   encode(w, msg, _pver, encoding) {
+    // Reserving the exact size up front spares the buffer's regrowth (and
+    // lets encodePayload hand a large buffer over without a copy). A
+    // malformed block is left to the writes below to report.
+    let size = 0;
+    try {
+      size = blockSerializeSize(msg, encoding);
+    } catch { /* reported below */ }
+    if (size > 0) w.ensure(size);
     writeBlockHeader(w, msg.header);
     writeParentSubHeader(w, msg.parents);
     writeVerificationSubHeader(w, msg.verification);

@@ -29,9 +29,11 @@ export const headersCodec: MessageCodec<HeadersMessage> = {
   maxPayloadLength: () => 9 + (BLOCK_HEADER_SIZE + 1) * MAX_BLOCK_HEADERS_PER_MSG,
   decode(r) {
     const count = r.count(MAX_BLOCK_HEADERS_PER_MSG, "header");
-    const headers: BlockHeader[] = [];
+    // An array of its exact size when the bytes for all headers are there
+    // (then a forged count cannot make it allocate more than the input).
+    const headers: BlockHeader[] = count * (BLOCK_HEADER_SIZE + 1) <= r.remaining ? new Array(count) : [];
     for (let i = 0; i < count; i++) {
-      headers.push(readBlockHeader(r));
+      headers[i] = readBlockHeader(r);
       const txCount = r.varInt();
       if (txCount !== 0) {
         throw new MessageError(

@@ -4,7 +4,14 @@
  * @module
  */
 import { type MessageCodec, tooManyToEncode } from "../codec.ts";
-import { type InvVect, MAX_INV_PER_MSG, MAX_INV_VECT_PAYLOAD, readInvVect, writeInvVect } from "../invvect.ts";
+import {
+  INV_VECT_SIZE,
+  type InvVect,
+  MAX_INV_PER_MSG,
+  MAX_INV_VECT_PAYLOAD,
+  readInvVect,
+  writeInvVect,
+} from "../invvect.ts";
 
 /** `inv`: announces blocks and transactions. */
 export interface InvMessage {
@@ -37,8 +44,10 @@ function invListCodec<M extends InvFamily>(command: M["command"]): MessageCodec<
     maxPayloadLength: () => 9 + MAX_INV_PER_MSG * MAX_INV_VECT_PAYLOAD,
     decode(r) {
       const n = r.count(MAX_INV_PER_MSG, "inventory");
-      const invList: InvVect[] = [];
-      for (let i = 0; i < n; i++) invList.push(readInvVect(r));
+      // An array of its exact size when the bytes for all entries are there
+      // (then a forged count cannot make it allocate more than the input).
+      const invList: InvVect[] = n * INV_VECT_SIZE <= r.remaining ? new Array(n) : [];
+      for (let i = 0; i < n; i++) invList[i] = readInvVect(r);
       return { command, invList } as M;
     },
     encode(w, msg) {
