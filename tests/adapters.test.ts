@@ -3,6 +3,7 @@
 // it runs in, and uses only node:test and node:assert.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { defaultHasher } from "../src/hash/hasher.ts";
 import { doubleSha256, sha256 } from "../src/hash/sha256.ts";
 import type * as DenoAdapter from "../src/adapters/deno.ts";

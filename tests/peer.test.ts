@@ -4,6 +4,7 @@
 // One file for Deno, Bun and Node: node:test and node:assert only.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { REGTEST } from "../src/chain/params.ts";
 import { fromHex, hashToHex, ZERO_HASH } from "../src/wire/hex.ts";
 import { ipFromString, ipToString } from "../src/wire/ip.ts";

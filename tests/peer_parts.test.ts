@@ -4,6 +4,7 @@
 // pair, and configuration checks.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { InvType, type InvVect } from "../src/wire/invvect.ts";
 import { ipToString } from "../src/wire/ip.ts";
 import { ManualClock } from "../src/peer/clock.ts";
@@ -177,6 +178,30 @@ describe("OutQueue and InvTrickle", () => {
     assert.deepEqual(rest.map((i) => i.frame.length), [5, 30]);
     assert.equal(q.bytes, 0);
     assert.equal(q.take(10).length, 0);
+  });
+
+  it("counts a fixed overhead per message against the bound, so small messages cannot pile up", () => {
+    const settled: boolean[] = [];
+    const q = new OutQueue(1000, 200);
+    assert.ok(q.fits(5000), "an empty queue takes anything");
+    q.push(item(32, settled));
+    q.push(item(32, settled));
+    assert.equal(q.entries, 2);
+    assert.equal(q.bytes, 64, "bytes stay the encoded bytes");
+    assert.ok(q.fits(32)); // 64 + 32 + 3 x 200 = 696
+    q.push(item(32, settled));
+    assert.ok(q.fits(32)); // 96 + 32 + 4 x 200 = 928
+    q.push(item(32, settled));
+    assert.ok(!q.fits(32)); // 128 + 32 + 5 x 200 = 1160
+    const batch = q.take(64);
+    assert.equal(batch.length, 2);
+    assert.ok(!q.fits(32), "a batch being written still counts");
+    q.release(64, 2);
+    assert.equal(q.entries, 2);
+    assert.ok(q.fits(32));
+    q.drain();
+    assert.equal(q.entries, 0);
+    assert.equal(q.bytes, 0);
   });
 
   it("trickles in batches of 1000, skipping known inventory", () => {

@@ -48,6 +48,13 @@ export const MAX_KNOWN_INVENTORY = 1000;
  */
 export const DEFAULT_MAX_QUEUE_BYTES: number = 16 * 1024 * 1024;
 /**
+ * What each queued message counts against `maxQueueBytes` beyond its
+ * encoded size: about what holding it costs (the message, its frame, its
+ * promise). Without it, 16 MiB of 32-byte `pong`s, half a million entries,
+ * held some 250 MB.
+ */
+export const QUEUE_ENTRY_OVERHEAD = 512;
+/**
  * The most inventory vectors waiting for the next trickle; more are
  * dropped.
  */
@@ -269,10 +276,12 @@ export interface PeerConfig {
   stallResponseTimeout?: number;
   /**
    * The bound of the output queue: encoded bytes queued and not yet taken
-   * by the connection. A message that would go beyond it while others are
-   * waiting disconnects the peer with `send-queue-full` (a remote that
-   * does not read is not kept); a message alone in the queue is always
-   * accepted. Default 16 MiB.
+   * by the connection, plus {@linkcode QUEUE_ENTRY_OVERHEAD} (512) per
+   * message, so that a flood of small messages is bounded in memory too
+   * (16 MiB hold some 30,000 `pong`s). A message that would go beyond it
+   * while others are waiting disconnects the peer with `send-queue-full`
+   * (a remote that does not read is not kept); a message alone in the
+   * queue is always accepted. Default 16 MiB.
    */
   maxQueueBytes?: number;
   /** The time source; default {@linkcode systemClock}. */

@@ -35,6 +35,7 @@ export {
   type NewestBlock,
   type PeerConfig,
   type PeerListeners,
+  QUEUE_ENTRY_OVERHEAD,
   type ReadListener,
   type VersionListener,
   type WriteListener,

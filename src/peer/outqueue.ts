@@ -25,23 +25,28 @@ export interface OutItem {
 }
 
 /**
- * A FIFO of encoded messages bounded by bytes. Bytes count from
- * {@linkcode OutQueue.push} until {@linkcode OutQueue.release}, so a batch
- * being written still counts.
+ * A FIFO of encoded messages bounded by bytes. Bytes and messages count
+ * from {@linkcode OutQueue.push} until {@linkcode OutQueue.release}, so a
+ * batch being written still counts. Against the bound, each message weighs
+ * its frame plus a fixed overhead.
  */
 export class OutQueue {
   readonly #maxBytes: number;
+  readonly #overhead: number;
   #items: OutItem[] = [];
   #head = 0;
   #bytes = 0;
+  #entries = 0;
 
   /**
    * Creates a queue.
    *
    * @param maxBytes The bound, in bytes.
+   * @param entryOverhead What each message counts beyond its frame.
    */
-  constructor(maxBytes: number) {
+  constructor(maxBytes: number, entryOverhead = 0) {
     this.#maxBytes = maxBytes;
+    this.#overhead = entryOverhead;
   }
 
   /** Messages waiting (not counting those being written). */
@@ -54,15 +59,21 @@ export class OutQueue {
     return this.#bytes;
   }
 
+  /** Messages waiting or being written. */
+  get entries(): number {
+    return this.#entries;
+  }
+
   /**
    * Tells whether a frame of `size` bytes fits: it does when the queue is
-   * empty, or when the total stays within the bound.
+   * empty, or when the total, overheads included, stays within the bound.
    *
    * @param size The frame size.
    * @returns `true` when it fits.
    */
   fits(size: number): boolean {
-    return this.#bytes === 0 || this.#bytes + size <= this.#maxBytes;
+    if (this.#entries === 0) return true;
+    return this.#bytes + size + (this.#entries + 1) * this.#overhead <= this.#maxBytes;
   }
 
   /**
@@ -73,6 +84,7 @@ export class OutQueue {
   push(item: OutItem): void {
     this.#items.push(item);
     this.#bytes += item.frame.length;
+    this.#entries++;
   }
 
   /**
@@ -88,6 +100,7 @@ export class OutQueue {
       this.#items.unshift(item);
     }
     this.#bytes += item.frame.length;
+    this.#entries++;
   }
 
   /**
@@ -114,10 +127,12 @@ export class OutQueue {
   /**
    * Gives back the bytes of written (or dropped) messages.
    *
-   * @param bytes How many.
+   * @param bytes How many bytes.
+   * @param entries How many messages they were.
    */
-  release(bytes: number): void {
+  release(bytes: number, entries = 0): void {
     this.#bytes = Math.max(0, this.#bytes - bytes);
+    this.#entries = Math.max(0, this.#entries - entries);
   }
 
   /**
@@ -129,7 +144,7 @@ export class OutQueue {
     const out = this.#items.slice(this.#head);
     this.#items = [];
     this.#head = 0;
-    for (const item of out) this.release(item.frame.length);
+    for (const item of out) this.release(item.frame.length, 1);
     return out;
   }
 

@@ -26,7 +26,14 @@ import {
   ServiceFlag,
 } from "../wire/protocol.ts";
 import type { TimerId } from "./clock.ts";
-import { LISTENER_NAMES, type PeerConfig, type PeerListeners, resolveConfig, type ResolvedConfig } from "./config.ts";
+import {
+  LISTENER_NAMES,
+  type PeerConfig,
+  type PeerListeners,
+  QUEUE_ENTRY_OVERHEAD,
+  resolveConfig,
+  type ResolvedConfig,
+} from "./config.ts";
 import type { Conn, NetAddr } from "./conn.ts";
 import { ConfigError, DisconnectError, type DisconnectReason } from "./errors.ts";
 import {
@@ -81,6 +88,29 @@ export interface MessagesOptions {
 }
 
 function noop(): void {}
+
+/**
+ * Closes a connection and its streams. The peer calls it from a microtask,
+ * not from its own methods: the errors the streams make and keep while
+ * closing (a terminated stream, a closed connection) record the receivers
+ * of the stack frames they are made in (V8 until the stack is formatted,
+ * Deno for good). Made inside a method of the peer, they would record the
+ * peer, and a connection still referenced by the application would keep
+ * the closed peer alive.
+ */
+function closeConnection(
+  conn: Conn,
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  writer: WritableStreamDefaultWriter<Uint8Array> | undefined,
+): void {
+  try {
+    conn.close();
+  } catch {
+    // close() must not throw; be safe anyway.
+  }
+  reader?.cancel().catch(noop);
+  writer?.abort().catch(noop);
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
@@ -206,7 +236,7 @@ export class Peer implements AsyncDisposable {
       encoding: "witness",
       hasher: cfg.hasher,
     });
-    this.#queue = new OutQueue(cfg.maxQueueBytes);
+    this.#queue = new OutQueue(cfg.maxQueueBytes, QUEUE_ENTRY_OVERHEAD);
     this.#stall = new StallDetector(cfg.stallResponseTimeout);
     const signal = cfg.signal;
     if (signal !== undefined) {
@@ -886,13 +916,9 @@ export class Peer implements AsyncDisposable {
   #closeConn(): void {
     const conn = this.#conn;
     if (conn === undefined) return;
-    try {
-      conn.close();
-    } catch {
-      // close() must not throw; be safe anyway.
-    }
-    this.#reader?.cancel().catch(noop);
-    this.#writer?.abort().catch(noop);
+    const reader = this.#reader;
+    const writer = this.#writer;
+    queueMicrotask(() => closeConnection(conn, reader, writer));
   }
 
   #shutdown(reason: DisconnectReason, message: string, cause?: unknown): void {
@@ -938,7 +964,7 @@ export class Peer implements AsyncDisposable {
     if (!this.#queue.fits(frame.length)) {
       this.#shutdown(
         "send-queue-full",
-        `Output queue full: ${this.#queue.bytes} bytes wait for ${this} and ${frame.length} more would exceed ${this.#cfg.maxQueueBytes}`,
+        `Output queue full: ${this.#queue.entries} messages of ${this.#queue.bytes} bytes wait for ${this} and ${frame.length} more would exceed ${this.#cfg.maxQueueBytes} (with ${QUEUE_ENTRY_OVERHEAD} bytes a message)`,
       );
       return Promise.resolve(false);
     }
@@ -1053,7 +1079,7 @@ export class Peer implements AsyncDisposable {
         await writer.write(chunk);
       } catch (err) {
         this.#inflight = [];
-        this.#queue.release(total);
+        this.#queue.release(total, batch.length);
         for (const item of batch) item.settle(false);
         if (!this.#isClosed()) {
           for (const item of batch) this.#notifyWrite(0, item.msg, err as Error);
@@ -1064,7 +1090,7 @@ export class Peer implements AsyncDisposable {
         return;
       }
       this.#inflight = [];
-      this.#queue.release(total);
+      this.#queue.release(total, batch.length);
       this.#bytesSent += total;
       this.#lastSend = clock.now();
       for (const item of batch) {
