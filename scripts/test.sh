@@ -3,8 +3,13 @@
 # Deno, then the same test suite under Deno, Bun and Node. Fails on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
 export DENO_NO_UPDATE_CHECK=1
+# Deno comes from the npm registry through npx (cached after the first run)
+# rather than from devDependencies: a `deno` in node_modules/.bin would make
+# `deno task` run the native binary as if it were JavaScript (deno#27114).
+DENO_BIN_DIR=$(dirname "$(npx -y -p deno@2.9.6 -c 'command -v deno')")
+export PATH="$PWD/node_modules/.bin:$DENO_BIN_DIR:$PATH"
+[ -d node_modules/tsx ] || { echo "node_modules is empty: run 'npm install' first (or 'npm install-test')" >&2; exit 1; }
 
 step() { printf '\n== %s\n' "$*"; }
 

@@ -1,0 +1,220 @@
+/**
+ * The command line of `cli.ts`: parsing its arguments into a command, and
+ * the usage text. Runtime-neutral: it is given the arguments.
+ *
+ * @module
+ */
+import { type ChainParams, networkByName, TESTNET1 } from "../chain/params.ts";
+
+/** The usage text printed by `--help`. */
+export const USAGE: string = `soter-peer: talk to soter nodes (soterd) over the peer-to-peer protocol
+
+Usage:
+  cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
+  cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
+  cli.ts --help
+
+Commands:
+  probe    Connect to a node, print its version (user agent, protocol version,
+           services, last block, whether its genesis block matches), then every
+           message exchanged, one line each, until Ctrl-C or --count messages
+           have been received.
+  listen   Accept peers and log them (their version, their messages, why they
+           left) until Ctrl-C.
+
+Options:
+  --network NAME   simnet, regtest, testnet1 or mainnet (default: testnet1)
+  --count N        probe: stop after receiving N messages after the version
+  --timeout MS     probe: time allowed to connect and to handshake (default: 10000)
+  --port N         listen: the port (default: the network's, e.g. 18555 on simnet; 0 picks one)
+  --host ADDRESS   listen: the address to bind (default: 0.0.0.0)
+  -h, --help       Show this help
+
+Exit codes: 0 done, 1 runtime error (refused, timeout, wrong network, not a
+soter node, disconnected), 2 usage error.
+
+Examples:
+  deno run -A cli.ts probe 127.0.0.1:18555 --network simnet --count 5
+  bun cli.ts listen --network simnet --port 18555
+  npx tsx cli.ts probe 134.209.59.43`;
+
+/** A mistake in the command line; `cli.ts` exits with code 2. */
+export class UsageError extends Error {
+  /**
+   * Creates an error.
+   *
+   * @param message What is wrong, for a person.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** A host and a port. */
+export interface HostPort {
+  /** An IP address or a host name (IPv6 without brackets). */
+  host: string;
+  /** The TCP port. */
+  port: number;
+}
+
+/** `probe` and its options. */
+export interface ProbeCommand {
+  /** The command. */
+  kind: "probe";
+  /** The node to probe. */
+  target: HostPort;
+  /** The network. */
+  network: ChainParams;
+  /** Stop after this many messages received after the version; `undefined` for never. */
+  count: number | undefined;
+  /** Milliseconds allowed to connect, and then to handshake. */
+  timeout: number;
+}
+
+/** `listen` and its options. */
+export interface ListenCommand {
+  /** The command. */
+  kind: "listen";
+  /** The address to bind. */
+  host: string;
+  /** The port to bind; 0 picks a free one. */
+  port: number;
+  /** The network. */
+  network: ChainParams;
+}
+
+/** What the command line asks for. */
+export type CliCommand = ProbeCommand | ListenCommand | { kind: "help" };
+
+/** Default of `--timeout`, in milliseconds. */
+export const DEFAULT_TIMEOUT = 10_000;
+
+/**
+ * Parses `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
+ *
+ * @param text The address.
+ * @param defaultPort The port when none is given.
+ * @returns The host and port.
+ * @throws {UsageError} for a malformed address or port.
+ */
+export function parseHostPort(text: string, defaultPort: number): HostPort {
+  let host = text;
+  let port: string | undefined;
+  if (text.startsWith("[")) {
+    const end = text.indexOf("]");
+    if (end < 0) throw new UsageError(`Invalid address: ${text}: missing ']'`);
+    host = text.slice(1, end);
+    const rest = text.slice(end + 1);
+    if (rest !== "") {
+      if (!rest.startsWith(":")) throw new UsageError(`Invalid address: ${text}`);
+      port = rest.slice(1);
+    }
+  } else {
+    const first = text.indexOf(":");
+    // More than one colon: a bare IPv6 address.
+    if (first >= 0 && first === text.lastIndexOf(":")) {
+      host = text.slice(0, first);
+      port = text.slice(first + 1);
+    }
+  }
+  if (host === "") throw new UsageError(`Invalid address: ${JSON.stringify(text)}: no host`);
+  return { host, port: port === undefined ? defaultPort : parsePort(port, `port in ${text}`) };
+}
+
+function parsePort(text: string, what: string): number {
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 65535)) throw new UsageError(`Invalid ${what}: ${JSON.stringify(text)} is not 0 to 65535`);
+  return n;
+}
+
+function parsePositive(text: string, what: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && Number.isSafeInteger(n))) {
+    throw new UsageError(`Invalid ${what}: ${JSON.stringify(text)} is not a positive integer`);
+  }
+  return n;
+}
+
+const OPTIONS: Record<string, readonly ("probe" | "listen")[]> = {
+  network: ["probe", "listen"],
+  count: ["probe"],
+  timeout: ["probe"],
+  port: ["listen"],
+  host: ["listen"],
+};
+
+/**
+ * Parses the arguments (without the runtime and the script).
+ *
+ * @param argv The arguments.
+ * @returns The command.
+ * @throws {UsageError} for anything malformed, unknown or missing.
+ *
+ * @example
+ * ```ts ignore
+ * parseArgs(["probe", "127.0.0.1:18555", "--network", "simnet", "--count", "5"]);
+ * ```
+ */
+export function parseArgs(argv: readonly string[]): CliCommand {
+  if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) return { kind: "help" };
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError("No command given: probe or listen");
+  if (command !== "probe" && command !== "listen") {
+    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe or listen)`);
+  }
+  const options = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (!arg.startsWith("-")) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!arg.startsWith("--") || !(name in OPTIONS)) throw new UsageError(`Unknown option: ${arg}`);
+    if (!OPTIONS[name]!.includes(command)) throw new UsageError(`Option --${name} does not apply to ${command}`);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = rest[++i];
+      if (value === undefined) throw new UsageError(`Option --${name} needs a value`);
+    }
+    if (options.has(name)) throw new UsageError(`Option --${name} given twice`);
+    options.set(name, value);
+  }
+  const netName = options.get("network");
+  let network: ChainParams = TESTNET1;
+  if (netName !== undefined) {
+    const found = networkByName(netName);
+    if (found === undefined) {
+      throw new UsageError(
+        `Unknown network: ${JSON.stringify(netName)} (expected simnet, regtest, testnet1 or mainnet)`,
+      );
+    }
+    network = found;
+  }
+  if (command === "probe") {
+    if (positional.length === 0) throw new UsageError("probe needs an address: probe <host[:port]>");
+    if (positional.length > 1) throw new UsageError(`Unexpected argument: ${positional[1]}`);
+    const count = options.get("count");
+    const timeout = options.get("timeout");
+    return {
+      kind: "probe",
+      target: parseHostPort(positional[0]!, network.defaultPort),
+      network,
+      count: count === undefined ? undefined : parsePositive(count, "--count"),
+      timeout: timeout === undefined ? DEFAULT_TIMEOUT : parsePositive(timeout, "--timeout"),
+    };
+  }
+  if (positional.length > 0) throw new UsageError(`Unexpected argument: ${positional[0]}`);
+  const port = options.get("port");
+  return {
+    kind: "listen",
+    host: options.get("host") ?? "0.0.0.0",
+    port: port === undefined ? network.defaultPort : parsePort(port, "--port"),
+    network,
+  };
+}
