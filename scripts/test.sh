@@ -19,6 +19,10 @@ step "deno lint"
 deno lint
 step "deno check"
 deno check mod.ts cli.ts src/ tests/ bench/ examples/
+step "README code blocks type-check"
+deno check --doc-only README.md
+step "JSDoc examples run"
+deno test -A --doc --quiet src/ mod.ts
 step "deno doc --lint (every entry point)"
 deno doc --lint mod.ts src/adapters/deno.ts src/adapters/bun.ts src/adapters/node.ts cli.ts
 step "deno publish --dry-run"
