@@ -1,46 +1,20 @@
 // The runtime adapters over real loopback sockets. This one file runs
 // unchanged under Deno, Bun and Node: it imports the adapter of the runtime
 // it runs in, and uses only node:test and node:assert.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { defaultHasher } from "../src/hash/hasher.ts";
 import { doubleSha256, sha256 } from "../src/hash/sha256.ts";
-import type * as DenoAdapter from "../src/adapters/deno.ts";
 import { ConnectionError } from "../src/adapters/errors.ts";
 import type { Conn, Listener } from "../src/adapters/types.ts";
-
-type Adapter = typeof DenoAdapter;
-
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-const adapter: Adapter = runtime === "deno"
-  ? await import("../src/adapters/deno.ts")
-  : runtime === "bun"
-  ? await import("../src/adapters/bun.ts")
-  : await import("../src/adapters/node.ts");
-const { connect, listen, nativeHasher } = adapter;
+import { cleanupsAfterAll, connect, listen, nativeHasher, runtime } from "./_runtime.ts";
+import { concat, pattern, within } from "./_util.ts";
 
 const HOSTS = ["127.0.0.1", "::1"] as const;
 
 // Everything opened is closed again, whatever a test does.
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-
-/** Rejects when `promise` takes longer than `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${what}: no result after ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const cleanups = cleanupsAfterAll();
 
 /** Resolves `true` if `promise` settles within `ms`, else `false`. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -65,26 +39,12 @@ async function pair(
 ): Promise<{ client: Conn; server: Conn; listener: Listener }> {
   const listener = await open(hostname);
   const accepted = listener[Symbol.asyncIterator]().next();
-  const client = await within(
-    connect(hostname, listener.addr.port),
-    5000,
-    "connect",
-  );
-  const next = await within(accepted, 5000, "accept");
+  const client = await within(connect(hostname, listener.addr.port), "connect");
+  const next = await within(accepted, "accept");
   assert.equal(next.done, false);
   const server = next.value as Conn;
   cleanups.push(() => client.close(), () => server.close());
   return { client, server, listener };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }
 
 /** Reads until the stream ends, or until `limit` bytes arrived. */
@@ -103,19 +63,6 @@ async function readAll(
   }
   reader.releaseLock();
   return concat(chunks);
-}
-
-/** Deterministic bytes. */
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 function isCode(code: ConnectionError["code"]) {
@@ -137,10 +84,10 @@ describe(`adapters (${runtime})`, () => {
       const cw = client.writable.getWriter();
       const sw = server.writable.getWriter();
       await cw.write(new TextEncoder().encode("ping"));
-      const got = await within(readAll(server.readable, 4), 5000, "read");
+      const got = await within(readAll(server.readable, 4), "read");
       assert.equal(new TextDecoder().decode(got), "ping");
       await sw.write(got);
-      const back = await within(readAll(client.readable, 4), 5000, "read");
+      const back = await within(readAll(client.readable, 4), "read");
       assert.equal(new TextDecoder().decode(back), "ping");
       client.close();
       server.close();
@@ -177,8 +124,8 @@ describe(`adapters (${runtime})`, () => {
         readAll(server.readable, expected),
         readAll(client.readable, expected),
       ]),
-      30_000,
       "small writes",
+      30_000,
     );
     check(toServer);
     check(toClient);
@@ -202,8 +149,8 @@ describe(`adapters (${runtime})`, () => {
         readAll(server.readable),
         readAll(client.readable),
       ]),
-      30_000,
       "4 MB",
+      30_000,
     );
     assert.equal(atServer.byteLength, size);
     assert.ok(atServer.every((b, i) => b === up[i]), "client→server corrupt");
@@ -218,13 +165,13 @@ describe(`adapters (${runtime})`, () => {
     const cw = client.writable.getWriter();
     await cw.write(new Uint8Array([1, 2, 3]));
     await cw.close();
-    const got = await within(readAll(server.readable), 5000, "server read");
+    const got = await within(readAll(server.readable), "server read");
     assert.deepEqual([...got], [1, 2, 3]);
     // The other direction still works.
     const sw = server.writable.getWriter();
     await sw.write(new Uint8Array([4, 5]));
     await sw.close();
-    const back = await within(readAll(client.readable), 5000, "client read");
+    const back = await within(readAll(client.readable), "client read");
     assert.deepEqual([...back], [4, 5]);
     client.close();
     server.close();
@@ -242,9 +189,9 @@ describe(`adapters (${runtime})`, () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       closer.close();
       closer.close(); // idempotent
-      const got = await within(reading, 5000, "other side's readable end");
+      const got = await within(reading, "other side's readable end");
       assert.deepEqual([...got], [9]);
-      assert.equal((await within(ownReading, 5000, "own readable end")).length, 0);
+      assert.equal((await within(ownReading, "own readable end")).length, 0);
       await assert.rejects(writer.write(new Uint8Array([1])), isCode("closed"));
       other.close();
     });
@@ -255,7 +202,7 @@ describe(`adapters (${runtime})`, () => {
     const { port } = listener.addr;
     await listener[Symbol.asyncDispose]();
     await assert.rejects(
-      within(connect("127.0.0.1", port), 5000, "connect"),
+      within(connect("127.0.0.1", port), "connect"),
       (err: unknown) => {
         isCode("refused")(err);
         assert.equal(
@@ -277,7 +224,7 @@ describe(`adapters (${runtime})`, () => {
     const controller = new AbortController();
     const pending = connect("127.0.0.1", port, { signal: controller.signal });
     controller.abort();
-    await assert.rejects(within(pending, 5000, "connect"), isCode("aborted"));
+    await assert.rejects(within(pending, "connect"), isCode("aborted"));
   });
 
   it("rejects with 'timeout' when the deadline passes first", async () => {
@@ -288,7 +235,7 @@ describe(`adapters (${runtime})`, () => {
     // the connection.
     const until = Date.now() + 50;
     while (Date.now() < until) { /* busy */ }
-    await assert.rejects(within(pending, 5000, "connect"), isCode("timeout"));
+    await assert.rejects(within(pending, "connect"), isCode("timeout"));
   });
 
   it("applies backpressure to a peer that stops reading", async () => {
@@ -311,8 +258,8 @@ describe(`adapters (${runtime})`, () => {
     assert.ok((writer.desiredSize ?? 1) <= 0, `desiredSize ${writer.desiredSize}`);
     // Resume reading: everything written arrives.
     const reading = readAll(server.readable, sent);
-    await within(stalled, 30_000, "stalled write");
-    const got = await within(reading, 30_000, "read after resume");
+    await within(stalled, "stalled write", 30_000);
+    const got = await within(reading, "read after resume", 30_000);
     assert.equal(got.byteLength, sent);
     for (let i = 0; i < sent / chunk; i++) {
       const want = pattern(chunk, i + 1);
@@ -333,7 +280,7 @@ describe(`adapters (${runtime})`, () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     listener.close();
     listener.close(); // idempotent
-    await within(iterating, 5000, "iteration end");
+    await within(iterating, "iteration end");
     assert.equal(seen.length, 1);
     for (const conn of seen) conn.close();
     client.close();
@@ -348,7 +295,7 @@ describe(`adapters (${runtime})`, () => {
       for await (const conn of second) conn.close();
     })();
     controller.abort();
-    await within(iteratingSecond, 5000, "iteration end on abort");
+    await within(iteratingSecond, "iteration end on abort");
   });
 
   it("hashes like the TypeScript SHA-256", () => {

@@ -1,40 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
-import { fromHex, toHex } from "../src/wire/hex.ts";
+import { fromHex } from "../src/wire/hex.ts";
 import { ipFromString } from "../src/wire/ip.ts";
 import { addrCodec, type AddrMessage, MAX_ADDR_PER_MSG } from "../src/wire/messages/addr.ts";
 import { addrcacheCodec, type AddrCacheMessage } from "../src/wire/messages/addrcache.ts";
 import type { NetAddress } from "../src/wire/netaddress.ts";
 import { MULTIPLE_ADDRESS_VERSION, NET_ADDRESS_TIME_VERSION, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
-import { Reader } from "../src/wire/reader.ts";
-import { Writer } from "../src/wire/writer.ts";
+import { hexCodec, throwsKind } from "./_util.ts";
 
-function throwsKind(fn: () => unknown, kind: MessageErrorKind): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    return true;
-  });
-}
-function encodeAddr(msg: AddrMessage, pver = PROTOCOL_VERSION): string {
-  const w = new Writer(16, "addr");
-  addrCodec.encode(w, msg, pver, "base");
-  return toHex(w.finish());
-}
-function decodeAddr(hex: string | Uint8Array, pver = PROTOCOL_VERSION): AddrMessage {
-  const bytes = typeof hex === "string" ? fromHex(hex) : hex;
-  return addrCodec.decode(new Reader(bytes, "addr"), pver, "base");
-}
-function encodeCache(msg: AddrCacheMessage, pver = PROTOCOL_VERSION): string {
-  const w = new Writer(16, "addrcache");
-  addrcacheCodec.encode(w, msg, pver, "base");
-  return toHex(w.finish());
-}
-function decodeCache(hex: string | Uint8Array, pver = PROTOCOL_VERSION): AddrCacheMessage {
-  const bytes = typeof hex === "string" ? fromHex(hex) : hex;
-  return addrcacheCodec.decode(new Reader(bytes, "addrcache"), pver, "base");
-}
+const { encode: encodeAddr, decode: decodeAddr } = hexCodec(addrCodec);
+const { encode: encodeCache, decode: decodeCache } = hexCodec(addrcacheCodec);
 
 const na1: NetAddress = { timestamp: 1577836800, services: 1n, ip: ipFromString("10.0.0.1"), port: 18555 };
 const na2: NetAddress = {

@@ -1,6 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
 import { fromHex, toHex } from "../src/wire/hex.ts";
 import {
   type Alert,
@@ -12,26 +11,9 @@ import {
   serializeAlert,
 } from "../src/wire/messages/alert.ts";
 import { BIP0031_VERSION, MULTIPLE_ADDRESS_VERSION, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
-import { Reader } from "../src/wire/reader.ts";
-import { Writer } from "../src/wire/writer.ts";
+import { ascii, hexCodec, throwsKind } from "./_util.ts";
 
-function throwsKind(fn: () => unknown, kind: MessageErrorKind): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    return true;
-  });
-}
-function encode(msg: AlertMessage, pver = PROTOCOL_VERSION): string {
-  const w = new Writer(16, "alert");
-  alertCodec.encode(w, msg, pver, "base");
-  return toHex(w.finish());
-}
-function decode(hex: string | Uint8Array, pver = PROTOCOL_VERSION): AlertMessage {
-  const bytes = typeof hex === "string" ? fromHex(hex) : hex;
-  return alertCodec.decode(new Reader(bytes, "alert"), pver, "base");
-}
-const ascii = (s: string): string => toHex(new TextEncoder().encode(s));
+const { encode, decode } = hexCodec(alertCodec);
 
 function zeroAlert(): Alert {
   return {

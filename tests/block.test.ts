@@ -1,8 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { blockHash } from "../src/wire/blockheader.ts";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
-import { fromHex, hashFromHex, hashToHex, toHex } from "../src/wire/hex.ts";
+import { fromHex, hashFromHex, hashToHex } from "../src/wire/hex.ts";
 import {
   blockCodec,
   type BlockMessage,
@@ -26,51 +25,17 @@ import {
   writeVerificationSubHeader,
 } from "../src/wire/verificationsubheader.ts";
 import { Writer } from "../src/wire/writer.ts";
+import { BLOCK_ONE_HEADER_HEX, blockOneHeader, coinbaseTx } from "./_fixtures.ts";
+import { cat, decodeWith, encodeWith, isKind, le32 } from "./_util.ts";
 
 // ---------------------------------------------------------------- helpers
 
-function encodeBlock(
-  block: BlockMessage,
-  encoding: MessageEncoding = "witness",
-  pver = 70013,
-): Uint8Array {
-  const w = new Writer(64, "block");
-  blockCodec.encode(w, block, pver, encoding);
-  return w.finish();
+function encodeBlock(block: BlockMessage, encoding: MessageEncoding = "witness", pver = 70013): Uint8Array {
+  return encodeWith(blockCodec, block, pver, encoding);
 }
 
-function decodeBlock(
-  bytes: Uint8Array,
-  encoding: MessageEncoding = "witness",
-  pver = 70013,
-): BlockMessage {
-  return blockCodec.decode(new Reader(bytes, "block"), pver, encoding);
-}
-
-function isKind(kind: MessageErrorKind, pattern?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
-
-function cat(...parts: (string | Uint8Array)[]): Uint8Array {
-  const arrays = parts.map((p) => typeof p === "string" ? fromHex(p) : p);
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let pos = 0;
-  for (const a of arrays) {
-    out.set(a, pos);
-    pos += a.length;
-  }
-  return out;
-}
-
-function le32(n: number): string {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, n, true);
-  return toHex(b);
+function decodeBlock(bytes: Uint8Array, encoding: MessageEncoding = "witness", pver = 70013): BlockMessage {
+  return decodeWith(blockCodec, bytes, pver, encoding);
 }
 
 // --------------------------------------------------------------- fixtures
@@ -82,39 +47,15 @@ const BLOCK_ONE_PK_SCRIPT = "41" +
   "da7589379515d4e0a604f8141781e62294721166bf621e73a82cbf2342c858ee" +
   "ac";
 
-const BLOCK_ONE_HEADER_HEX = "01000000" +
-  "6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000" +
-  "982051fd1e4ba744bbbe680e1fee14677ba1a3c3540bf7b1cdb606e857233e0e" +
-  "61bc6649" + "ffff001d" + "01e36299";
-
 function blockOne(): BlockMessage {
   return {
     command: "block",
-    header: {
-      version: 1,
-      prevBlock: fromHex(
-        "6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000",
-      ),
-      merkleRoot: fromHex(
-        "982051fd1e4ba744bbbe680e1fee14677ba1a3c3540bf7b1cdb606e857233e0e",
-      ),
-      timestamp: 0x4966bc61,
-      bits: 0x1d00ffff,
-      nonce: 0x9962e301,
-    },
+    header: blockOneHeader(),
     parents: { version: 1, size: 0, parents: [] },
     verification: { version: 1, size: 0, cycleNonces: [] },
-    transactions: [{
-      version: 1,
-      txIn: [{
-        previousOutPoint: { hash: new Uint8Array(32), index: 0xffffffff },
-        signatureScript: fromHex("04ffff001d0104"),
-        witness: [],
-        sequence: 0xffffffff,
-      }],
-      txOut: [{ value: 0x12a05f200n, pkScript: fromHex(BLOCK_ONE_PK_SCRIPT) }],
-      lockTime: 0,
-    }],
+    transactions: [
+      coinbaseTx(fromHex("04ffff001d0104"), [{ value: 0x12a05f200n, pkScript: fromHex(BLOCK_ONE_PK_SCRIPT) }]),
+    ],
   };
 }
 

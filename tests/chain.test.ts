@@ -25,6 +25,7 @@ import { blockCodec } from "../src/wire/messages/block.ts";
 import { Reader } from "../src/wire/reader.ts";
 import { txHash } from "../src/wire/tx.ts";
 import { Writer } from "../src/wire/writer.ts";
+import { le32 } from "./_util.ts";
 
 // The genesis coinbase shared by all four networks (Bitcoin's).
 const COINBASE_SIG = "04ffff001d0104455468652054696d65732030332f4a616e2f32303039" +
@@ -35,12 +36,6 @@ const COINBASE_PK = "4104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0e
 const COINBASE_TX = "01000000" + "01" + "00".repeat(32) + "ffffffff" + "4d" + COINBASE_SIG +
   "ffffffff" + "01" + "00f2052a01000000" + "43" + COINBASE_PK + "00000000";
 const MERKLE_ROOT = "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b";
-
-function le32(n: number): string {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return toHex(b);
-}
 
 interface Expected {
   params: ChainParams;

@@ -2,7 +2,7 @@
 // message summaries, and `probe`/`listen` against scripted remotes over
 // loopback (wrong networks, non-soter peers, silence, interrupts). One file
 // for Deno, Bun and Node; node:test and node:assert only.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { MAINNET, REGTEST, SIMNET, TESTNET1 } from "../src/chain/params.ts";
@@ -22,12 +22,10 @@ import { runCli } from "../src/cli/main.ts";
 import { summarizeMessage } from "../src/cli/summary.ts";
 import { Dag } from "../examples/lib/dag.ts";
 import { DagNode } from "../examples/lib/node.ts";
-import { connect, listen, runtime } from "../examples/lib/runtime.ts";
+import { cleanupsAfterAll, connect, listen, runtime } from "./_runtime.ts";
+import { within } from "./_util.ts";
 
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
+const cleanups = cleanupsAfterAll();
 
 /** Runs the tool in-process; `interrupt` aborts its signal. */
 function cli(argv: string[]): { done: Promise<number>; out: string[]; err: string[]; interrupt: () => void } {
@@ -35,16 +33,6 @@ function cli(argv: string[]): { done: Promise<number>; out: string[]; err: strin
   const ac = new AbortController();
   const io: CliIo = { connect, listen, out: (l) => out.push(l), err: (l) => err.push(l), interrupt: ac.signal };
   return { done: runCli(argv, io), out, err, interrupt: () => ac.abort() };
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -222,9 +210,9 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
     const pong = async () => {
       while (!run.out.some((line) => / ← pong /.test(line))) await new Promise((r) => setTimeout(r, 5));
     };
-    await within(pong(), 5000, "the pong");
+    await within(pong(), "the pong");
     run.interrupt();
-    assert.equal(await within(run.done, 5000, "the end"), 0);
+    assert.equal(await within(run.done, "the end"), 0);
     assert.ok(run.out.includes("Interrupted; disconnecting"), run.out.join("\n"));
     assert.ok(run.out.includes("  last block        5"));
     assert.deepEqual(run.err, []);
@@ -240,7 +228,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
       conn.close();
     });
     const run = cli(["probe", `127.0.0.1:${port}`, "--network", "simnet"]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.ok(run.out.includes("  user agent        /soterwire:0.6.0/soterd:4.2.0/"), run.out.join("\n"));
     assert.ok(run.out.includes("  services          SFNodeNetwork|SFNodeBloom|SFNodeWitness|SFNodeCF (0x4d)"));
     assert.deepEqual(run.err, [`Error: 127.0.0.1:${port} closed the connection`]);
@@ -249,7 +237,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
   it("probe: a remote on another network (bad magic)", async () => {
     const port = await scripted((conn) => write(conn, encodeMessage(version(), { magic: REGTEST.magic })));
     const run = cli(["probe", `127.0.0.1:${port}`, "--network", "simnet"]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.deepEqual(run.err, [
       `Error: Wrong network: 127.0.0.1:${port} speaks regtest (magic 0xdab5bffa), not simnet; try --network regtest`,
     ]);
@@ -260,7 +248,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
       write(conn, encodeMessage(version({ genesisHash: REGTEST.genesisHash }), { magic: SIMNET.magic }))
     );
     const run = cli(["probe", `127.0.0.1:${other}`, "--network", "simnet"]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.ok(run.out.includes(`127.0.0.1:${other} sent its version:`), run.out.join("\n"));
     assert.ok(run.out.some((l) => /^ {2}genesis {11}0f9188f1\w+ \(does NOT match simnet: it is regtest's\)$/.test(l)));
     assert.match(
@@ -272,7 +260,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
       write(conn, encodeMessage(version({ genesisHash: new Uint8Array(32) }), { magic: SIMNET.magic }))
     );
     const run2 = cli(["probe", `127.0.0.1:${none}`, "--network", "simnet"]);
-    assert.equal(await within(run2.done, 5000, "the end"), 1);
+    assert.equal(await within(run2.done, "the end"), 1);
     assert.deepEqual(run2.err, [
       `Error: 127.0.0.1:${none} is not a soter node: its version has no genesis hash (user agent /soterwire:0.6.0/soterd:4.2.0/)`,
     ]);
@@ -289,7 +277,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
     writeFrameHeader(frame, MAINNET.magic, "version", payload.length, defaultHasher());
     const port = await scripted((conn) => write(conn, frame));
     const run = cli(["probe", `127.0.0.1:${port}`, "--network", "mainnet"]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.match(run.err[0]!, /^Error: 127\.0\.0\.1:\d+ is not a soter node: its version does not decode as soter's/);
   });
 
@@ -298,12 +286,12 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
       write(conn, new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
     );
     const run = cli(["probe", `127.0.0.1:${http}`, "--network", "simnet"]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.deepEqual(run.err, [`Error: 127.0.0.1:${http} is not a soter node: it sent "HTTP/1.1 400 Bad Request"`]);
 
     const silent = await scripted(() => Promise.resolve());
     const run2 = cli(["probe", `127.0.0.1:${silent}`, "--network", "simnet", "--timeout", "200"]);
-    assert.equal(await within(run2.done, 5000, "the end"), 1);
+    assert.equal(await within(run2.done, "the end"), 1);
     assert.deepEqual(run2.err, [
       `Error: 127.0.0.1:${silent} sent nothing within 200 ms: it does not look like a soter node`,
     ]);
@@ -343,7 +331,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
       )
     );
     const run = cli(["probe", `127.0.0.1:${port}`, "--network", "simnet"]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.match(
       run.err[0]!,
       /^Error: 127\.0\.0\.1:\d+ rejected us: version REJECT_INVALID: peer genesis block hash different from ours \(.*\); it is on regtest: try --network regtest$/,
@@ -359,7 +347,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     };
-    const p = await within(port(), 5000, "listening");
+    const p = await within(port(), "listening");
     const peer = (network: typeof SIMNET) =>
       Peer.outbound(`127.0.0.1:${p}`, {
         network,
@@ -369,19 +357,19 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
       });
     const good = peer(SIMNET);
     good.associateConnection(await connect("127.0.0.1", p));
-    assert.equal(await within(good.ready, 5000, "handshake"), true);
+    assert.equal(await within(good.ready, "handshake"), true);
     const wrong = { ...SIMNET, genesisHash: REGTEST.genesisHash };
     const bad = peer(wrong);
     bad.associateConnection(await connect("127.0.0.1", p));
     // It reads the listener's reject where a version should be.
-    assert.equal((await within(bad.disconnected, 5000, "refusal")).reason, "version-not-first");
+    assert.equal((await within(bad.disconnected, "refusal")).reason, "version-not-first");
     const logged = async () => {
       while (!run.out.some((l) => /disconnected: genesis-mismatch/.test(l))) await new Promise((r) => setTimeout(r, 5));
     };
-    await within(logged(), 5000, "the refusal logged");
+    await within(logged(), "the refusal logged");
     run.interrupt();
-    assert.equal(await within(run.done, 5000, "the end"), 0);
-    assert.equal((await within(good.disconnected, 5000, "good peer gone")).reason, "remote-closed");
+    assert.equal(await within(run.done, "the end"), 0);
+    assert.equal((await within(good.disconnected, "good peer gone")).reason, "remote-closed");
     const text = run.out.join("\n");
     assert.match(text, /127\.0\.0\.1:\d+ version: \/soterwire:0\.6\.0\/tester:1\.0\.0\/, pver 70013/);
     assert.match(text, /127\.0\.0\.1:\d+ disconnected: genesis-mismatch: Peer is on another network/);
@@ -393,7 +381,7 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
     const taken = await listen({ hostname: "127.0.0.1", port: 0 });
     cleanups.push(() => taken[Symbol.asyncDispose]());
     const run = cli(["listen", "--host", "127.0.0.1", "--port", String(taken.addr.port)]);
-    assert.equal(await within(run.done, 5000, "the end"), 1);
+    assert.equal(await within(run.done, "the end"), 1);
     assert.equal(run.err.length, 1);
     assert.match(run.err[0]!, new RegExp(`^Error: Cannot listen on 127\\.0\\.0\\.1:${taken.addr.port}: `));
   });

@@ -2,7 +2,7 @@
 // by the runtime running this file (Deno, Bun or Node with tsx), with
 // assertions on their output and exit codes. The programs run two at a
 // time from the start; each test waits for its own.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { spawn } from "node:child_process";
@@ -15,7 +15,7 @@ import { LruSet } from "../src/peer/lru.ts";
 import { Peer } from "../src/peer/peer.ts";
 import { Dag } from "../examples/lib/dag.ts";
 import { DagNode } from "../examples/lib/node.ts";
-import { connect, listen, runtime } from "../examples/lib/runtime.ts";
+import { cleanupsAfterAll, connect, listen, runtime } from "./_runtime.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -118,10 +118,7 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-const cleanups: Array<() => Promise<unknown>> = [];
-after(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
+const cleanups = cleanupsAfterAll();
 
 // Every program starts before the first test; each test awaits its own.
 const runs: Record<string, Promise<Run>> = {};

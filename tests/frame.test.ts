@@ -9,41 +9,11 @@ import {
   type Message,
   MessageDecoderStream,
   MessageEncoderStream,
-  MessageError,
   toHex,
 } from "../mod.ts";
+import { concat, frameHeader, isKind, kindOf, SIMNET_MAGIC } from "./_util.ts";
 
-const SIMNET = 0x12141c16;
-const opts = { magic: SIMNET };
-
-function kindOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof MessageError, String(err));
-    return err.kind;
-  }
-  assert.fail("expected a MessageError");
-}
-
-function header(command: string, length: number, magic = SIMNET): Uint8Array {
-  const b = new Uint8Array(24);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, magic, true);
-  for (let i = 0; i < command.length; i++) b[4 + i] = command.charCodeAt(i);
-  v.setUint32(16, length, true);
-  return b;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const opts = { magic: SIMNET_MAGIC };
 
 describe("encodeMessage", () => {
   it("writes magic, NUL-padded command, length and checksum", () => {
@@ -76,18 +46,18 @@ describe("encodeMessage", () => {
 
 describe("decodeMessage", () => {
   it("checks the header in soterd's order: size, magic, command, per-command limit", () => {
-    assert.equal(kindOf(() => decodeMessage(header("block", 32 * 1024 * 1024 + 1, 1), opts)), "oversize-length");
-    assert.equal(kindOf(() => decodeMessage(header("nosuch", 1, 1), opts)), "bad-magic");
-    assert.equal(kindOf(() => decodeMessage(header("nosuch", 0), opts)), "unknown-command");
-    const bad = header("", 0);
+    assert.equal(kindOf(() => decodeMessage(frameHeader("block", 32 * 1024 * 1024 + 1, 1), opts)), "oversize-length");
+    assert.equal(kindOf(() => decodeMessage(frameHeader("nosuch", 1, 1), opts)), "bad-magic");
+    assert.equal(kindOf(() => decodeMessage(frameHeader("nosuch", 0), opts)), "unknown-command");
+    const bad = frameHeader("", 0);
     bad[4] = 0xff;
     assert.equal(kindOf(() => decodeMessage(bad, opts)), "invalid-command");
-    assert.equal(kindOf(() => decodeMessage(header("verack", 1), opts)), "payload-too-long");
-    assert.equal(kindOf(() => decodeMessage(header("ping", 8), opts)), "truncated");
+    assert.equal(kindOf(() => decodeMessage(frameHeader("verack", 1), opts)), "payload-too-long");
+    assert.equal(kindOf(() => decodeMessage(frameHeader("ping", 8), opts)), "truncated");
   });
 
   it("treats a NUL inside the command as part of an unknown command", () => {
-    const b = header("block", 0);
+    const b = frameHeader("block", 0);
     b[9] = 0;
     b[10] = 0x78;
     assert.equal(kindOf(() => decodeMessage(b, opts)), "unknown-command");
@@ -138,7 +108,7 @@ describe("FrameDecoder", () => {
     const bad = encodeMessage({ command: "ping", nonce: 5n }, opts);
     bad[25]! ^= 0xff;
     const foreign = encodeMessage({ command: "ping", nonce: 6n }, { magic: 0xd9b4bef9 });
-    const unknown = concat([header("frobnicate", 3), new Uint8Array(3)]);
+    const unknown = concat([frameHeader("frobnicate", 3), new Uint8Array(3)]);
     const dec = new FrameDecoder(opts);
     dec.push(concat([bad, foreign, unknown, encodeMessage({ command: "pong", nonce: 7n }, opts)]));
     assert.equal(kindOf(() => dec.next()), "checksum");
@@ -149,7 +119,7 @@ describe("FrameDecoder", () => {
 
   it("never buffers a payload whose declared size is over the limit", () => {
     const dec = new FrameDecoder(opts);
-    dec.push(header("verack", 1_000_000));
+    dec.push(frameHeader("verack", 1_000_000));
     assert.equal(kindOf(() => dec.next()), "payload-too-long");
     // The declared bytes are skipped as they arrive, without being kept.
     dec.push(new Uint8Array(500_000));
@@ -159,7 +129,7 @@ describe("FrameDecoder", () => {
 
   it("stays failed after a header declaring more than 32 MiB", () => {
     const dec = new FrameDecoder(opts);
-    dec.push(header("block", 0x7fffffff));
+    dec.push(frameHeader("block", 0x7fffffff));
     assert.equal(kindOf(() => dec.next()), "oversize-length");
     dec.push(encodeMessage({ command: "verack" }, opts));
     assert.equal(kindOf(() => dec.next()), "oversize-length");
@@ -195,7 +165,7 @@ describe("Web Streams", () => {
       for await (const _ of ReadableStream.from([bad, good]).pipeThrough(new MessageDecoderStream(opts))) {
         /* drain */
       }
-    }, (e: unknown) => e instanceof MessageError && e.kind === "bad-magic");
+    }, isKind("bad-magic"));
     const errors: string[] = [];
     const got: Message[] = [];
     const s = ReadableStream.from([bad, good]).pipeThrough(

@@ -54,7 +54,6 @@ import {
   forgedCount,
   forgedLength,
   frameMutation,
-  frameOf,
   type FuzzProperty,
   magicArb,
   payloadMutation,
@@ -65,10 +64,10 @@ import {
   transformStreamMutation,
   varIntBytes,
 } from "./fuzz_properties.ts";
+import { cat, frameHeader, frameOf, SIMNET_MAGIC, thrownKind } from "./_util.ts";
 
 const SCALE = Number(process.env.FUZZ_RUNS ?? "1");
 const SEED = process.env.FUZZ_SEED === undefined ? 0x50_7e_12 : Number(process.env.FUZZ_SEED);
-const SIMNET = 0x12141c16;
 
 function params(runs: number): fc.Parameters<unknown> {
   return { seed: SEED, numRuns: Math.max(1, Math.round(runs * SCALE)) };
@@ -76,36 +75,6 @@ function params(runs: number): fc.Parameters<unknown> {
 
 function run<T>(p: FuzzProperty<T>, runs: number): void {
   fc.assert(toProperty(p), params(runs) as fc.Parameters<[T]>);
-}
-
-function kindOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    return err.kind;
-  }
-  return undefined;
-}
-
-function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  const arrays = parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p)));
-  const out = new Uint8Array(arrays.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of arrays) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function header(command: string, length: number, magic = SIMNET): Uint8Array {
-  const b = new Uint8Array(24);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, magic, true);
-  for (let i = 0; i < command.length; i++) b[4 + i] = command.charCodeAt(i);
-  v.setUint32(16, length, true);
-  return b;
 }
 
 describe("fuzz: every message round-trips from random valid values", () => {
@@ -127,14 +96,14 @@ describe("fuzz: every message round-trips from random valid values", () => {
           const msg = { ...message, userAgent: ua };
           const n = new TextEncoder().encode(ua).length;
           if (n > 256) {
-            assert.equal(kindOf(() => encodePayload(msg, pver)), "user-agent-too-long");
+            assert.equal(thrownKind(() => encodePayload(msg, pver)), "user-agent-too-long");
             return;
           }
           const payload = encodePayload(msg, pver, encoding);
           assert.deepStrictEqual(decodePayload("version", payload, pver, encoding), msg);
           const fits = payload.length <= codecOf("version").maxPayloadLength(pver);
           assert.equal(
-            kindOf(() => encodeMessage(msg, { magic: SIMNET, pver })),
+            thrownKind(() => encodeMessage(msg, { magic: SIMNET_MAGIC, pver })),
             fits ? undefined : "payload-too-long",
           );
         },
@@ -201,9 +170,9 @@ describe("bugs found by fuzzing", () => {
   // decoded from the same chunk before the bad frame. The decoder stream
   // must deliver them all, then fail.
   it("MessageDecoderStream delivers the messages before a fatal error", async () => {
-    const opts = { magic: SIMNET };
+    const opts = { magic: SIMNET_MAGIC };
     const ping = encodeMessage({ command: "ping", nonce: 1n }, opts);
-    const bytes = concat(ping, ping, ping, header("ping", MAX_MESSAGE_PAYLOAD + 1));
+    const bytes = cat(ping, ping, ping, frameHeader("ping", MAX_MESSAGE_PAYLOAD + 1));
     const source = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(bytes);
@@ -224,12 +193,12 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
   it("holds nothing of a 32 MiB frame until its payload arrives", () => {
     for (const command of ["alert", "reject", "cfcheckpt"] as const) {
       assert.equal(codecOf(command).maxPayloadLength(PROTOCOL_VERSION), MAX_MESSAGE_PAYLOAD);
-      const dec = new FrameDecoder({ magic: SIMNET });
-      dec.push(header(command, MAX_MESSAGE_PAYLOAD));
+      const dec = new FrameDecoder({ magic: SIMNET_MAGIC });
+      dec.push(frameHeader(command, MAX_MESSAGE_PAYLOAD));
       assert.equal(dec.next(), undefined);
       assert.equal(dec.buffered, 0);
       assert.equal(dec.idle, false);
-      assert.equal(kindOf(() => dec.end()), "truncated");
+      assert.equal(thrownKind(() => dec.end()), "truncated");
     }
   });
 
@@ -239,16 +208,16 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
       for (const pver of [0, 60_000, PROTOCOL_VERSION]) {
         const max = codecOf(command).maxPayloadLength(pver);
         const length = max + 1;
-        const dec = new FrameDecoder({ magic: SIMNET, pver });
-        dec.push(header(command, length));
+        const dec = new FrameDecoder({ magic: SIMNET_MAGIC, pver });
+        dec.push(frameHeader(command, length));
         if (length > MAX_MESSAGE_PAYLOAD) {
           // Unreadable stream: the error sticks.
-          assert.equal(kindOf(() => dec.next()), "oversize-length");
+          assert.equal(thrownKind(() => dec.next()), "oversize-length");
           dec.push(chunk);
-          assert.equal(kindOf(() => dec.next()), "oversize-length");
+          assert.equal(thrownKind(() => dec.next()), "oversize-length");
           continue;
         }
-        assert.equal(kindOf(() => dec.next()), "payload-too-long", `${command} at ${pver}`);
+        assert.equal(thrownKind(() => dec.next()), "payload-too-long", `${command} at ${pver}`);
         assert.equal(dec.buffered, 0);
         for (let left = length; left > 0; left -= chunk.length) {
           dec.push(chunk.subarray(0, Math.min(left, chunk.length)));
@@ -256,7 +225,7 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
           assert.equal(dec.buffered, 0);
         }
         assert.ok(dec.idle);
-        dec.push(encodeMessage({ command: "verack" }, { magic: SIMNET }));
+        dec.push(encodeMessage({ command: "verack" }, { magic: SIMNET_MAGIC }));
         assert.deepStrictEqual(dec.next()?.message, { command: "verack" });
       }
     }
@@ -291,7 +260,7 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     {
       name: "addrcache known after one inbound",
       command: "addrcache",
-      prefix: concat([1], new Uint8Array(30), [0]),
+      prefix: cat([1], new Uint8Array(30), [0]),
       limit: MAX_ADDR_PER_MSG - 1,
       over: "too-many-entries",
     },
@@ -320,14 +289,14 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     {
       name: "witness tx inputs",
       command: "tx",
-      prefix: concat(new Uint8Array(4), [0, 1]),
+      prefix: cat(new Uint8Array(4), [0, 1]),
       limit: MAX_TX_IN_PER_MESSAGE,
       over: "too-many-entries",
     },
     {
       name: "tx outputs",
       command: "tx",
-      prefix: concat(new Uint8Array(4), [0]),
+      prefix: cat(new Uint8Array(4), [0]),
       limit: MAX_TX_OUT_PER_MESSAGE,
       over: "too-many-entries",
       encoding: "base",
@@ -335,14 +304,14 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     {
       name: "signature script",
       command: "tx",
-      prefix: concat(new Uint8Array(4), [1], new Uint8Array(36)),
+      prefix: cat(new Uint8Array(4), [1], new Uint8Array(36)),
       limit: MAX_SCRIPT_SIZE,
       over: "too-large",
     },
     {
       name: "pk script",
       command: "tx",
-      prefix: concat(new Uint8Array(4), [0, 1], new Uint8Array(8)),
+      prefix: cat(new Uint8Array(4), [0, 1], new Uint8Array(8)),
       limit: MAX_SCRIPT_SIZE,
       over: "too-large",
       encoding: "base",
@@ -350,14 +319,14 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     {
       name: "witness items",
       command: "tx",
-      prefix: concat(new Uint8Array(4), [0, 1, 1], new Uint8Array(36), [0], new Uint8Array(4), [0]),
+      prefix: cat(new Uint8Array(4), [0, 1, 1], new Uint8Array(36), [0], new Uint8Array(4), [0]),
       limit: MAX_WITNESS_ITEMS_PER_INPUT,
       over: "too-many-entries",
     },
     {
       name: "witness item",
       command: "tx",
-      prefix: concat(new Uint8Array(4), [0, 1, 1], new Uint8Array(36), [0], new Uint8Array(4), [0, 1]),
+      prefix: cat(new Uint8Array(4), [0, 1, 1], new Uint8Array(36), [0], new Uint8Array(4), [0, 1]),
       limit: MAX_WITNESS_ITEM_SIZE,
       over: "too-large",
     },
@@ -459,15 +428,15 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
       const pver = l.pver ?? PROTOCOL_VERSION;
       const encoding = l.encoding ?? "witness";
       const decode = (count: bigint, width = 0) =>
-        kindOf(() => decodePayload(l.command, concat(l.prefix, varIntBytes(count, width)), pver, encoding));
+        thrownKind(() => decodePayload(l.command, cat(l.prefix, varIntBytes(count, width)), pver, encoding));
       const limit = BigInt(l.limit);
       assert.equal(decode(limit + 1n), l.over);
       assert.equal(decode((1n << 64n) - 1n), l.over);
       assert.equal(decode(limit), "truncated");
       assert.equal(decode(1n, 9), "non-canonical-varint");
       // The same through a frame, whose checksum is right.
-      const frame = frameOf(l.command, concat(l.prefix, varIntBytes(limit + 1n, 0)), SIMNET);
-      assert.equal(kindOf(() => decodeMessage(frame, { magic: SIMNET, pver, encoding })), l.over);
+      const frame = frameOf(l.command, cat(l.prefix, varIntBytes(limit + 1n, 0)), SIMNET_MAGIC);
+      assert.equal(thrownKind(() => decodeMessage(frame, { magic: SIMNET_MAGIC, pver, encoding })), l.over);
     });
   }
 
@@ -477,12 +446,12 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     // (up to 8 million) would take seconds.
     const payloads = LIMITS.map((l) => ({
       l,
-      bytes: concat(l.prefix, varIntBytes(BigInt(l.limit), 0)),
+      bytes: cat(l.prefix, varIntBytes(BigInt(l.limit), 0)),
     }));
     const start = performance.now();
     for (let i = 0; i < 200; i++) {
       for (const { l, bytes } of payloads) {
-        kindOf(() => decodePayload(l.command, bytes, l.pver ?? PROTOCOL_VERSION, l.encoding ?? "witness"));
+        thrownKind(() => decodePayload(l.command, bytes, l.pver ?? PROTOCOL_VERSION, l.encoding ?? "witness"));
       }
     }
     const ms = performance.now() - start;
@@ -498,14 +467,14 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     };
     const start = performance.now();
     for (let i = 0; i < 200; i++) {
-      assert.equal(kindOf(() => decodePayload("block", concat(head, i32(1), i32(0x7fff_ffff)))), "truncated");
+      assert.equal(thrownKind(() => decodePayload("block", cat(head, i32(1), i32(0x7fff_ffff)))), "truncated");
       assert.equal(
-        kindOf(() => decodePayload("block", concat(head, i32(1), i32(0), i32(1), i32(0x7fff_ffff)))),
+        thrownKind(() => decodePayload("block", cat(head, i32(1), i32(0), i32(1), i32(0x7fff_ffff)))),
         "truncated",
       );
     }
     assert.ok(performance.now() - start < 1000);
-    const block = decodePayload("block", concat(head, i32(1), i32(-5), i32(1), i32(-1), [0]));
+    const block = decodePayload("block", cat(head, i32(1), i32(-5), i32(1), i32(-1), [0]));
     assert.equal(block.parents.size, -5);
     assert.deepStrictEqual(block.parents.parents, []);
     assert.deepStrictEqual(block.verification.cycleNonces, []);
@@ -515,14 +484,14 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
     const fixed = new Uint8Array(4 + 8 + 8 + 4 + 4);
     for (
       const inner of [
-        concat(fixed, varIntBytes(BigInt(MAX_COUNT_SET_CANCEL) + 1n, 0)),
-        concat(fixed, varIntBytes(BigInt(MAX_COUNT_SET_CANCEL), 0)),
-        concat(fixed, [0], new Uint8Array(8), varIntBytes(BigInt(MAX_COUNT_SET_SUB_VER) + 1n, 0)),
-        concat(fixed, [0], new Uint8Array(8), varIntBytes(BigInt(MAX_COUNT_SET_SUB_VER), 0)),
+        cat(fixed, varIntBytes(BigInt(MAX_COUNT_SET_CANCEL) + 1n, 0)),
+        cat(fixed, varIntBytes(BigInt(MAX_COUNT_SET_CANCEL), 0)),
+        cat(fixed, [0], new Uint8Array(8), varIntBytes(BigInt(MAX_COUNT_SET_SUB_VER) + 1n, 0)),
+        cat(fixed, [0], new Uint8Array(8), varIntBytes(BigInt(MAX_COUNT_SET_SUB_VER), 0)),
       ]
     ) {
-      assert.ok(kindOf(() => parseAlert(inner)));
-      const msg = decodePayload("alert", concat(varIntBytes(BigInt(inner.length), 0), inner, [0]));
+      assert.ok(thrownKind(() => parseAlert(inner)));
+      const msg = decodePayload("alert", cat(varIntBytes(BigInt(inner.length), 0), inner, [0]));
       assert.equal(msg.payload, null);
     }
   });
@@ -530,7 +499,7 @@ describe("limits: nothing is allocated beyond the declared limits", () => {
   it("version: a user agent above 256 bytes fails once read, whatever the frame allows", () => {
     const ua = new Uint8Array(257).fill(0x61);
     assert.equal(
-      kindOf(() => decodePayload("version", concat(new Uint8Array(80), varIntBytes(257n, 0), ua))),
+      thrownKind(() => decodePayload("version", cat(new Uint8Array(80), varIntBytes(257n, 0), ua))),
       "user-agent-too-long",
     );
   });

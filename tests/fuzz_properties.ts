@@ -17,7 +17,6 @@ import {
   encodeMessage,
   encodePayload,
   FrameDecoder,
-  jsHasher,
   MAX_ADDR_PER_MSG,
   MAX_BLOCK_HEADERS_PER_MSG,
   MAX_CFCHECKPT_HEADERS,
@@ -40,7 +39,6 @@ import {
   MessageError,
   NET_ADDRESS_TIME_VERSION,
   SoterNet,
-  writeFrameHeader,
 } from "../mod.ts";
 import {
   anyCaseArb,
@@ -52,6 +50,7 @@ import {
   streamArb,
   type StreamCase,
 } from "./arbitraries.ts";
+import { concat, frameOf } from "./_util.ts";
 
 // ---- outcomes ----
 
@@ -86,20 +85,6 @@ export function notMessageError(err: unknown): Error {
 export const MAGICS: readonly number[] = Object.values(SoterNet);
 /** One of the four network magics. */
 export const magicArb: fc.Arbitrary<number> = fc.constantFrom(...MAGICS);
-
-/**
- * Builds a frame around any payload, with the right length and checksum.
- *
- * @param command The command.
- * @param payload The payload.
- * @param magic The network magic.
- */
-export function frameOf(command: string, payload: Uint8Array, magic: number): Uint8Array {
-  const frame = new Uint8Array(MESSAGE_HEADER_SIZE + payload.length);
-  frame.set(payload, MESSAGE_HEADER_SIZE);
-  writeFrameHeader(frame, magic, command, payload.length, jsHasher);
-  return frame;
-}
 
 function lengthAt(buf: Uint8Array, off: number): number {
   return new DataView(buf.buffer, buf.byteOffset + off + 16, 4).getUint32(0, true);
@@ -255,18 +240,6 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 /** One to four mutations, applied in order. */
 export const mutationsArb: fc.Arbitrary<Mutation[]> = fc.array(mutationArb, { minLength: 1, maxLength: 4 });
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function varIntSizeAt(buf: Uint8Array, at: number): number {
   const d = buf[at];
   if (d === undefined) return 0;
@@ -295,30 +268,30 @@ export function mutate(buf: Uint8Array, m: Mutation): Uint8Array {
     case "truncate":
       return buf.slice(0, m.at % (len + 1));
     case "append":
-      return concat(buf, m.bytes);
+      return concat([buf, m.bytes]);
     case "insert": {
       const i = m.at % (len + 1);
-      return concat(buf.subarray(0, i), m.bytes, buf.subarray(i));
+      return concat([buf.subarray(0, i), m.bytes, buf.subarray(i)]);
     }
     case "delete": {
       const i = m.at % (len + 1);
-      return concat(buf.subarray(0, i), buf.subarray(i + m.length));
+      return concat([buf.subarray(0, i), buf.subarray(i + m.length)]);
     }
     case "duplicate": {
       const i = m.at % (len + 1);
       const j = Math.min(len, i + m.length);
-      return concat(buf.subarray(0, j), buf.subarray(i, j), buf.subarray(j));
+      return concat([buf.subarray(0, j), buf.subarray(i, j), buf.subarray(j)]);
     }
     case "varint": {
       const i = m.at % (len + 1);
       const old = m.replace ? varIntSizeAt(buf, i) : 0;
-      return concat(buf.subarray(0, i), varIntBytes(m.value, m.width), buf.subarray(i + old));
+      return concat([buf.subarray(0, i), varIntBytes(m.value, m.width), buf.subarray(i + old)]);
     }
     case "int32": {
       const i = m.at % (len + 1);
       const b = new Uint8Array(4);
       new DataView(b.buffer).setInt32(0, m.value, true);
-      return concat(buf.subarray(0, i), b, buf.subarray(i + 4));
+      return concat([buf.subarray(0, i), b, buf.subarray(i + 4)]);
     }
   }
 }
@@ -815,10 +788,6 @@ export const forgedLength: FuzzProperty<ForgedLengthInput> = {
 
 // ---- streams ----
 
-function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
-  return concat(...frames);
-}
-
 /** Where to cut a stream: sorted cut points, or every byte on its own. */
 export type Cuts = number[] | "bytes";
 
@@ -988,7 +957,7 @@ export const streamChunking: FuzzProperty<StreamChunkingInput> = {
   arb: fc.record({ s: streamArb(), magic: magicArb, cuts: cutsArb }),
   check({ s, magic, cuts }) {
     const opts = { magic, pver: s.pver, encoding: s.encoding };
-    const stream = concatFrames(s.messages.map((m) => encodeMessage(m, opts)));
+    const stream = concat(s.messages.map((m) => encodeMessage(m, opts)));
     const ref = referenceDecode(stream, opts);
     const got = decodeChunked(chunk(stream, cuts), opts, ref.frames);
     assert.deepStrictEqual(got, { outcomes: s.messages.map((message) => ({ message })), tail: null });
@@ -1019,7 +988,7 @@ export const streamMutation: FuzzProperty<StreamMutationInput> = {
   }),
   check({ s, magic, cuts, mutations, fix }) {
     const opts = { magic, pver: s.pver, encoding: s.encoding };
-    const stream = mutateAll(concatFrames(s.messages.map((m) => encodeMessage(m, opts))), mutations);
+    const stream = mutateAll(concat(s.messages.map((m) => encodeMessage(m, opts))), mutations);
     if (fix) fixAllChecksums(stream);
     const ref = referenceDecode(stream, opts);
     const expected = { outcomes: ref.outcomes, tail: ref.tail };
@@ -1079,7 +1048,7 @@ export const transformStreamMutation: FuzzProperty<StreamMutationInput> & {
   },
   async checkAsync({ s, magic, cuts, mutations, fix }) {
     const opts = { magic, pver: s.pver, encoding: s.encoding };
-    const stream = mutateAll(concatFrames(s.messages.map((m) => encodeMessage(m, opts))), mutations);
+    const stream = mutateAll(concat(s.messages.map((m) => encodeMessage(m, opts))), mutations);
     if (fix) fixAllChecksums(stream);
     const ref = referenceDecode(stream, opts);
     const kinds = ref.outcomes.flatMap((o) => ("kind" in o ? [o.kind] : []));

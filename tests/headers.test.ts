@@ -9,38 +9,24 @@ import {
   readBlockHeader,
   writeBlockHeader,
 } from "../src/wire/blockheader.ts";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
 import { fromHex, hashToHex, toHex } from "../src/wire/hex.ts";
 import { headersCodec, type HeadersMessage, MAX_BLOCK_HEADERS_PER_MSG } from "../src/wire/messages/headers.ts";
 import { Reader } from "../src/wire/reader.ts";
 import { Writer } from "../src/wire/writer.ts";
+import { BLOCK_ONE_HEADER_HEX, blockOneHeader, GENESIS_MERKLE_WIRE, MAINNET_GENESIS_WIRE } from "./_fixtures.ts";
+import { decodeWith, encodeWith, isKind } from "./_util.ts";
 
 // ---------------------------------------------------------------- helpers
 
-function isKind(kind: MessageErrorKind, pattern?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
-
 function encodeHeaders(msg: HeadersMessage, pver = 70013): Uint8Array {
-  const w = new Writer(64, "headers");
-  headersCodec.encode(w, msg, pver, "base");
-  return w.finish();
+  return encodeWith(headersCodec, msg, pver);
 }
 
 function decodeHeaders(bytes: Uint8Array, pver = 70013): HeadersMessage {
-  return headersCodec.decode(new Reader(bytes, "headers"), pver, "base");
+  return decodeWith(headersCodec, bytes, pver);
 }
 
 // --------------------------------------------------------------- fixtures
-
-const MAINNET_GENESIS_WIRE = "6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000";
-const GENESIS_MERKLE_WIRE = "3ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a";
-const BLOCK_ONE_MERKLE_WIRE = "982051fd1e4ba744bbbe680e1fee14677ba1a3c3540bf7b1cdb606e857233e0e";
 
 // soterd's blockheader test: the genesis hash as previous block, the
 // genesis merkle root, nonce 123123.
@@ -60,21 +46,7 @@ const BASE_HEADER_BYTES = fromHex(
     "f3e00100",
 );
 
-// soterd's msgheaders test: block one's header.
-function blockOneHeader(): BlockHeader {
-  return {
-    version: 1,
-    prevBlock: fromHex(MAINNET_GENESIS_WIRE),
-    merkleRoot: fromHex(BLOCK_ONE_MERKLE_WIRE),
-    timestamp: 0x4966bc61,
-    bits: 0x1d00ffff,
-    nonce: 0x9962e301,
-  };
-}
-
-const BLOCK_ONE_HEADER_HEX = "01000000" + MAINNET_GENESIS_WIRE + BLOCK_ONE_MERKLE_WIRE +
-  "61bc6649" + "ffff001d" + "01e36299";
-
+// soterd's msgheaders test: block one's header (blockOneHeader, BLOCK_ONE_HEADER_HEX).
 const ONE_HEADER_BYTES = fromHex("01" + BLOCK_ONE_HEADER_HEX + "00");
 
 function threeHeaders(): HeadersMessage {

@@ -10,11 +10,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { assertNoUnhandled, checkNoUnhandled, pendingUnhandled } from "./_guard.ts";
-import type * as DenoAdapter from "../src/adapters/deno.ts";
 import type { Conn, Listener } from "../src/adapters/types.ts";
-import { defaultHasher } from "../src/hash/hasher.ts";
 import { FrameDecoder } from "../src/wire/decoder.ts";
-import { encodeMessage, MESSAGE_HEADER_SIZE } from "../src/wire/frame.ts";
+import { encodeMessage } from "../src/wire/frame.ts";
 import { InvType, type InvVect } from "../src/wire/invvect.ts";
 import type { Message, MessageOf } from "../src/wire/message.ts";
 import { RejectCode } from "../src/wire/messages/reject.ts";
@@ -25,33 +23,14 @@ import type { DisconnectReason } from "../src/peer/errors.ts";
 import { LruSet } from "../src/peer/lru.ts";
 import { Peer } from "../src/peer/peer.ts";
 import { MAGIC, NET, remoteVersion, seededRandom } from "./peer_helpers.ts";
-
-type Adapter = typeof DenoAdapter;
-
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-const adapter: Adapter = runtime === "deno"
-  ? await import("../src/adapters/deno.ts")
-  : runtime === "bun"
-  ? await import("../src/adapters/bun.ts")
-  : await import("../src/adapters/node.ts");
-const { connect, listen } = adapter;
+import { connect, listen, runtime } from "./_runtime.ts";
+import { concat, frameHeader, frameOf, within } from "./_util.ts";
 
 const HOST = "127.0.0.1";
 const MiB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-/** Rejects when `promise` takes longer than `ms` of real time. */
-function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function tick(ms = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,43 +69,8 @@ function collect(): void {
   else g.gc?.();
 }
 
-/** A 24-byte frame header; the checksum is whatever the caller says. */
-function rawHeader(command: string, length: number, checksum = 0): Uint8Array {
-  const h = new Uint8Array(MESSAGE_HEADER_SIZE);
-  const v = new DataView(h.buffer);
-  v.setUint32(0, MAGIC, true);
-  for (let i = 0; i < command.length; i++) h[4 + i] = command.charCodeAt(i);
-  v.setUint32(16, length, true);
-  v.setUint32(20, checksum, true);
-  return h;
-}
-
-/** The checksum field of a payload, as a little-endian uint32. */
-function checksumOf(payload: Uint8Array): number {
-  const s = defaultHasher().doubleSha256(payload);
-  return (s[0]! | (s[1]! << 8) | (s[2]! << 16) | (s[3]! << 24)) >>> 0;
-}
-
-/** A frame with a correct checksum around any payload, under any command. */
-function rawFrame(command: string, payload: Uint8Array): Uint8Array {
-  const f = new Uint8Array(MESSAGE_HEADER_SIZE + payload.length);
-  f.set(rawHeader(command, payload.length, checksumOf(payload)));
-  f.set(payload, MESSAGE_HEADER_SIZE);
-  return f;
-}
-
 function frame(msg: Message): Uint8Array {
   return encodeMessage(msg, { magic: MAGIC });
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function invList(n: number, type: number = InvType.TX): InvVect[] {
@@ -461,7 +405,7 @@ describe(`hostile peers over loopback (${runtime})`, () => {
       const clock = new ManualClock();
       const { peer, raw } = await server.attach(hostileConfig(clock));
       await handshake(raw, peer);
-      assert.ok(await raw.write(rawHeader("block", MAX_MESSAGE_PAYLOAD)));
+      assert.ok(await raw.write(frameHeader("block", MAX_MESSAGE_PAYLOAD, MAGIC)));
       await expectDisconnect(peer, "malformed");
       const rest = await raw.rest();
       assert.equal(rest.length, 1);
@@ -473,7 +417,7 @@ describe(`hostile peers over loopback (${runtime})`, () => {
       const clock = new ManualClock();
       const { peer, raw } = await server.attach(hostileConfig(clock));
       await handshake(raw, peer);
-      assert.ok(await raw.write(rawHeader("cfcheckpt", MAX_MESSAGE_PAYLOAD + 1)));
+      assert.ok(await raw.write(frameHeader("cfcheckpt", MAX_MESSAGE_PAYLOAD + 1, MAGIC)));
       await expectDisconnect(peer, "malformed");
       const rest = await raw.rest();
       assert.equal(rest.length, 1);
@@ -492,7 +436,9 @@ describe(`hostile peers over loopback (${runtime})`, () => {
       for (let i = 0; i < n; i++) {
         const h = await server.attach(config);
         await handshake(h.raw, h.peer);
-        assert.ok(await h.raw.write(concat([rawHeader("cfcheckpt", MAX_MESSAGE_PAYLOAD), new Uint8Array(1024)])));
+        assert.ok(
+          await h.raw.write(concat([frameHeader("cfcheckpt", MAX_MESSAGE_PAYLOAD, MAGIC), new Uint8Array(1024)])),
+        );
         hostile.push(h);
       }
       await tick(20);
@@ -523,7 +469,7 @@ describe(`hostile peers over loopback (${runtime})`, () => {
       const decoders: FrameDecoder[] = [];
       for (let i = 0; i < 64; i++) {
         const d = new FrameDecoder({ magic: MAGIC });
-        d.push(concat([rawHeader("cfcheckpt", MAX_MESSAGE_PAYLOAD), new Uint8Array(1024)]));
+        d.push(concat([frameHeader("cfcheckpt", MAX_MESSAGE_PAYLOAD, MAGIC), new Uint8Array(1024)]));
         assert.equal(d.next(), undefined);
         decoders.push(d);
       }
@@ -592,7 +538,7 @@ describe(`hostile peers over loopback (${runtime})`, () => {
 
   describe("storms", () => {
     const storm = (n: number) => {
-      const one = rawFrame("xyzzy", new Uint8Array(0));
+      const one = frameOf("xyzzy", new Uint8Array(0), MAGIC);
       const out = new Uint8Array(one.length * n);
       for (let i = 0; i < n; i++) out.set(one, i * one.length);
       return out;
@@ -686,7 +632,7 @@ describe(`hostile peers over loopback (${runtime})`, () => {
         const { peer, raw } = await server.attach(hostileConfig(clock));
         await handshake(raw, peer);
         // The right checksum, so that only the limit is wrong.
-        void raw.write(rawFrame(c.command, c.payload()));
+        void raw.write(frameOf(c.command, c.payload(), MAGIC));
         await expectDisconnect(peer, "malformed");
         const rest = await raw.rest();
         assert.equal(rest.length, 1, `got ${rest.map((m) => m.command)}`);

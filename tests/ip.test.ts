@@ -1,11 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError } from "../src/wire/errors.ts";
 import { fromHex, toHex } from "../src/wire/hex.ts";
 import { ipFromString, ipToString, netAddress } from "../src/wire/ip.ts";
+import { throwsKind } from "./_util.ts";
 
 function invalid(fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => err instanceof MessageError && err.kind === "invalid-value");
+  throwsKind(fn, "invalid-value");
 }
 
 describe("ipToString", () => {

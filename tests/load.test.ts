@@ -6,7 +6,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { assertNoUnhandled } from "./_guard.ts";
-import { adapter, canCollectGarbage, type LeakCheck, runLoad, runtime, settleMemory } from "../bench/_load.ts";
+import { canCollectGarbage, type LeakCheck, runLoad, settleMemory } from "../bench/_load.ts";
+import { adapter, runtime } from "./_runtime.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import type { Conn } from "../src/peer/conn.ts";
 import { LruSet } from "../src/peer/lru.ts";

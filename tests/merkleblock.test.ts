@@ -1,7 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { blockHash } from "../src/wire/blockheader.ts";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
 import { fromHex, hashToHex, toHex } from "../src/wire/hex.ts";
 import {
   MAX_FLAGS_PER_MERKLE_BLOCK,
@@ -11,26 +10,17 @@ import {
 import { MAX_TX_PER_BLOCK } from "../src/wire/messages/block.ts";
 import { Reader } from "../src/wire/reader.ts";
 import { Writer } from "../src/wire/writer.ts";
+import { BLOCK_ONE_HEADER_HEX, BLOCK_ONE_MERKLE_WIRE, blockOneHeader } from "./_fixtures.ts";
+import { decodeWith, encodeWith, isKind } from "./_util.ts";
 
 // ---------------------------------------------------------------- helpers
 
-function isKind(kind: MessageErrorKind, pattern?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
-
 function encode(msg: MerkleBlockMessage, pver = 70013): Uint8Array {
-  const w = new Writer(64, "merkleblock");
-  merkleblockCodec.encode(w, msg, pver, "base");
-  return w.finish();
+  return encodeWith(merkleblockCodec, msg, pver);
 }
 
 function decode(bytes: Uint8Array, pver = 70013): MerkleBlockMessage {
-  return merkleblockCodec.decode(new Reader(bytes, "merkleblock"), pver, "base");
+  return decodeWith(merkleblockCodec, bytes, pver);
 }
 
 function varInt(n: number): string {
@@ -42,24 +32,10 @@ function varInt(n: number): string {
 // --------------------------------------------------------------- fixtures
 // soterd's merkle block test: block one, whose only transaction matches.
 
-const BLOCK_ONE_MERKLE_WIRE = "982051fd1e4ba744bbbe680e1fee14677ba1a3c3540bf7b1cdb606e857233e0e";
-const BLOCK_ONE_HEADER_HEX = "01000000" +
-  "6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000" +
-  BLOCK_ONE_MERKLE_WIRE + "61bc6649" + "ffff001d" + "01e36299";
-
 function merkleBlockOne(): MerkleBlockMessage {
   return {
     command: "merkleblock",
-    header: {
-      version: 1,
-      prevBlock: fromHex(
-        "6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000",
-      ),
-      merkleRoot: fromHex(BLOCK_ONE_MERKLE_WIRE),
-      timestamp: 0x4966bc61,
-      bits: 0x1d00ffff,
-      nonce: 0x9962e301,
-    },
+    header: blockOneHeader(),
     transactions: 1,
     hashes: [fromHex(BLOCK_ONE_MERKLE_WIRE)],
     flags: fromHex("80"),

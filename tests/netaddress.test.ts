@@ -1,20 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
 import { fromHex, toHex } from "../src/wire/hex.ts";
 import { ipFromString } from "../src/wire/ip.ts";
 import { maxNetAddressPayload, type NetAddress, readNetAddress, writeNetAddress } from "../src/wire/netaddress.ts";
 import { NET_ADDRESS_TIME_VERSION, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
 import { Reader } from "../src/wire/reader.ts";
 import { Writer } from "../src/wire/writer.ts";
-
-function throwsKind(fn: () => unknown, kind: MessageErrorKind): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    return true;
-  });
-}
+import { throwsKind } from "./_util.ts";
 
 function write(na: NetAddress, pver: number, ts: boolean): string {
   const w = new Writer(4);

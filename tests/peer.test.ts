@@ -23,7 +23,6 @@ import { Peer } from "../src/peer/peer.ts";
 import { connPair } from "../src/peer/pipe.ts";
 import {
   closeAll,
-  frameOf,
   inboundWithRemote,
   MAGIC,
   NET,
@@ -40,6 +39,7 @@ import {
   until,
   within,
 } from "./peer_helpers.ts";
+import { frameOf, isKind } from "./_util.ts";
 
 const T0 = 1_579_046_400_000;
 
@@ -607,7 +607,7 @@ describe("handshake", () => {
     const { peer, remote } = inboundWithRemote(clock);
     // Cut the payload right after the user agent: 4+8+8+26+26+8 + 1+30 bytes.
     const payload = payloadOf(remoteVersion()).subarray(0, 4 + 8 + 8 + 26 + 26 + 8 + 31);
-    await remote.write(frameOf("version", payload));
+    await remote.write(frameOf("version", payload, MAGIC));
     const reject = await remote.expect("reject");
     assert.equal(reject.code, RejectCode.INVALID);
     assert.match(reject.reason, /^peer genesis block hash different from ours \(0{64} != /);
@@ -946,9 +946,7 @@ describe("output", () => {
     const idle = Peer.inbound(testConfig(clock));
     assert.equal(await idle.queueMessage({ command: "getaddr" }), false);
     const { peer } = await openWithRemote(clock, {}, { protocolVersion: 70012 });
-    assert.throws(() => peer.queueMessage({ command: "feefilter", minFee: 1n }), (e: unknown) => {
-      return e instanceof MessageError && e.kind === "pver-too-low";
-    });
+    assert.throws(() => peer.queueMessage({ command: "feefilter", minFee: 1n }), isKind("pver-too-low"));
     assert.throws(() => peer.queueMessage({ command: "addr", addrList: addrs(1001) }), MessageError);
     await closeAll(clock, peer);
     assert.equal(await peer.queueMessage({ command: "getaddr" }), false);

@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { SIMNET } from "../src/chain/params.ts";
 import { FrameDecoder } from "../src/wire/decoder.ts";
-import { encodeMessage, encodePayload, MESSAGE_HEADER_SIZE, writeFrameHeader } from "../src/wire/frame.ts";
-import { defaultHasher } from "../src/hash/hasher.ts";
+import { encodeMessage, encodePayload } from "../src/wire/frame.ts";
 import type { Message, MessageOf } from "../src/wire/message.ts";
 import type { MessageEncoding } from "../src/wire/protocol.ts";
 import type { ManualClock } from "../src/peer/clock.ts";
@@ -15,6 +14,7 @@ import { LruSet } from "../src/peer/lru.ts";
 import { Peer } from "../src/peer/peer.ts";
 import { connPair } from "../src/peer/pipe.ts";
 import type { RandomSource } from "../src/peer/random.ts";
+import { within as withinMs } from "./_util.ts";
 
 export const NET = SIMNET;
 export const MAGIC = SIMNET.magic;
@@ -36,15 +36,9 @@ export function seededRandom(seed = 0x2545f491): RandomSource {
   };
 }
 
-/** Rejects when `promise` takes longer than `ms` of real time. */
+/** Rejects when `promise` takes longer than `ms` of real time (2 s unless told, in the peer tests). */
 export function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return withinMs(promise, what, ms);
 }
 
 /** Lets pending promise callbacks and stream steps run. */
@@ -150,14 +144,6 @@ export class Remote {
 /** The payload of a message, as bytes. */
 export function payloadOf(msg: Message, pver = 70013): Uint8Array {
   return encodePayload(msg, pver);
-}
-
-/** Frames a raw payload under a command. */
-export function frameOf(command: string, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(MESSAGE_HEADER_SIZE + payload.length);
-  frame.set(payload, MESSAGE_HEADER_SIZE);
-  writeFrameHeader(frame, MAGIC, command, payload.length, defaultHasher());
-  return frame;
 }
 
 /** A remote `version` as soterd would send it, with overrides. */

@@ -1,16 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromHex, MessageError, Reader, toHex, varIntSize, Writer } from "../mod.ts";
-
-function kindOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof MessageError, String(err));
-    return err.kind;
-  }
-  assert.fail("expected a MessageError");
-}
+import { fromHex, Reader, toHex, varIntSize, Writer } from "../mod.ts";
+import { isKind, kindOf } from "./_util.ts";
 
 describe("varints", () => {
   const cases: Array<[number, string]> = [
@@ -78,7 +69,7 @@ describe("Reader", () => {
     const r = new Reader(new Uint8Array(3), "inv");
     assert.throws(
       () => r.u32(),
-      (e: unknown) => e instanceof MessageError && e.kind === "truncated" && /inv/.test(e.message),
+      isKind("truncated", /inv/),
     );
   });
 

@@ -1,29 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
 import { fromHex, hashFromHex, toHex } from "../src/wire/hex.ts";
 import { RejectCode, rejectCodec, rejectCodeName, type RejectMessage } from "../src/wire/messages/reject.ts";
 import { PROTOCOL_VERSION, REJECT_VERSION } from "../src/wire/protocol.ts";
-import { Reader } from "../src/wire/reader.ts";
-import { Writer } from "../src/wire/writer.ts";
+import { ascii, hexCodec, throwsKind } from "./_util.ts";
 
-function throwsKind(fn: () => unknown, kind: MessageErrorKind): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    return true;
-  });
-}
-function encode(msg: RejectMessage, pver = PROTOCOL_VERSION): string {
-  const w = new Writer(16, "reject");
-  rejectCodec.encode(w, msg, pver, "base");
-  return toHex(w.finish());
-}
-function decode(hex: string | Uint8Array, pver = PROTOCOL_VERSION): RejectMessage {
-  const bytes = typeof hex === "string" ? fromHex(hex) : hex;
-  return rejectCodec.decode(new Reader(bytes, "reject"), pver, "base");
-}
-const ascii = (s: string): string => toHex(new TextEncoder().encode(s));
+const { encode, decode } = hexCodec(rejectCodec);
 
 const REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 const GENESIS_WIRE = "06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f";

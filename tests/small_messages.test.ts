@@ -3,26 +3,8 @@
 // feefilter, filteradd/filterload and the committed-filter family.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type Command,
-  decodePayload,
-  encodePayload,
-  fromHex,
-  InvType,
-  type Message,
-  MessageError,
-  toHex,
-} from "../mod.ts";
-
-function kindOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof MessageError, String(err));
-    return err.kind;
-  }
-  assert.fail("expected a MessageError");
-}
+import { type Command, decodePayload, encodePayload, fromHex, InvType, type Message, toHex } from "../mod.ts";
+import { kindOf } from "./_util.ts";
 
 function roundTrip(msg: Message, hex: string, pver = 70013): void {
   const bytes = encodePayload(msg, pver);

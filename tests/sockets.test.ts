@@ -2,7 +2,7 @@
 // one inbound, through the adapter of the runtime running this file (Deno,
 // Bun or Node; node:test and node:assert only). Every test is bounded in
 // time and closes what it opened.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { SIMNET } from "../src/chain/params.ts";
@@ -15,17 +15,9 @@ import type { Listener } from "../src/adapters/types.ts";
 import type { PeerConfig } from "../src/peer/config.ts";
 import { LruSet } from "../src/peer/lru.ts";
 import { Peer } from "../src/peer/peer.ts";
-import type * as DenoAdapter from "../src/adapters/deno.ts";
-
-type Adapter = typeof DenoAdapter;
-
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-const adapter: Adapter = runtime === "deno"
-  ? await import("../src/adapters/deno.ts")
-  : runtime === "bun"
-  ? await import("../src/adapters/bun.ts")
-  : await import("../src/adapters/node.ts");
-const { connect, listen } = adapter;
+import { cleanupsAfterAll, connect, listen, runtime } from "./_runtime.ts";
+import { coinbaseTx } from "./_fixtures.ts";
+import { pattern, within } from "./_util.ts";
 
 /** Loopback addresses to test: IPv6 only where the machine has it. */
 const HOSTS: string[] = ["127.0.0.1"];
@@ -39,21 +31,7 @@ try {
 const V6 = HOSTS.includes("::1") ? "::1" : "127.0.0.1";
 
 // Everything opened is closed again, whatever a test does.
-const cleanups: Array<() => unknown> = [];
-after(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-
-/** Rejects when `promise` takes longer than `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const cleanups = cleanupsAfterAll();
 
 function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -73,7 +51,7 @@ function config(name: string, over: PeerConfig = {}): PeerConfig {
 /** Disconnects peers and waits until they are gone. */
 async function closePeers(...peers: Peer[]): Promise<void> {
   for (const p of peers) p.disconnect();
-  await within(Promise.all(peers.map((p) => p.disconnected)), 5000, "disconnect");
+  await within(Promise.all(peers.map((p) => p.disconnected)), "disconnect");
 }
 
 /**
@@ -89,46 +67,24 @@ async function connected(
   cleanups.push(() => listener[Symbol.asyncDispose]());
   const accepted = listener[Symbol.asyncIterator]().next();
   const client = Peer.outbound(hostPort(host, listener.addr.port), config("client", clientOver));
-  client.associateConnection(await within(connect(host, listener.addr.port), 5000, "connect"));
-  const next = await within(accepted, 5000, "accept");
+  client.associateConnection(await within(connect(host, listener.addr.port), "connect"));
+  const next = await within(accepted, "accept");
   assert.equal(next.done, false);
   const server = Peer.inbound(config("server", serverOver));
   server.associateConnection(next.value!);
   cleanups.push(() => closePeers(client, server));
-  assert.equal(await within(client.ready, 5000, "client ready"), true);
-  assert.equal(await within(server.ready, 5000, "server ready"), true);
+  assert.equal(await within(client.ready, "client ready"), true);
+  assert.equal(await within(server.ready, "server ready"), true);
   const veracks = async () => {
     while (!client.verAckReceived || !server.verAckReceived) await new Promise((r) => setTimeout(r, 2));
   };
-  await within(veracks(), 5000, "veracks");
+  await within(veracks(), "veracks");
   return { server, client, listener };
 }
 
-/** Deterministic bytes. */
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
+/** A coinbase paying 50 coins to `script`. */
 function coinbaseWithScript(script: Uint8Array): Tx {
-  return {
-    version: 1,
-    txIn: [{
-      previousOutPoint: { hash: new Uint8Array(32), index: 0xffffffff },
-      signatureScript: new Uint8Array([1, 2, 3, 4]),
-      witness: [],
-      sequence: 0xffffffff,
-    }],
-    txOut: [{ value: 5_000_000_000n, pkScript: script }],
-    lockTime: 0,
-  };
+  return coinbaseTx(new Uint8Array([1, 2, 3, 4]), [{ value: 5_000_000_000n, pkScript: script }]);
 }
 
 /** A block whose payload is `size` bytes (at most soterd's 4,000,000). */
@@ -197,12 +153,12 @@ describe(`peers over real sockets (${runtime})`, () => {
       for (let i = 0; i < N; i++) written.push(peer.queueMessage({ command: "feefilter", minFee: BigInt(i) }));
       return Promise.all(written);
     };
-    const [up, down] = await within(Promise.all([send(client), send(server)]), 15_000, "writes");
+    const [up, down] = await within(Promise.all([send(client), send(server)]), "writes", 15_000);
     assert.ok(up.every(Boolean) && down.every(Boolean), "every message written");
     const all = async () => {
       while (got.client.length < N || got.server.length < N) await new Promise((r) => setTimeout(r, 5));
     };
-    await within(all(), 15_000, "10,000 messages each way");
+    await within(all(), "10,000 messages each way", 15_000);
     const expected = Array.from({ length: N }, (_, i) => BigInt(i));
     assert.deepEqual(got.server, expected);
     assert.deepEqual(got.client, expected);
@@ -220,14 +176,14 @@ describe(`peers over real sockets (${runtime})`, () => {
     );
     const written = await within(
       Promise.all([client.queueMessage(up), server.queueMessage(down)]),
-      15_000,
       "4 MB writes",
+      15_000,
     );
     assert.deepEqual(written, [true, true]);
     const both = async () => {
       while (atServer === undefined || atClient === undefined) await new Promise((r) => setTimeout(r, 5));
     };
-    await within(both(), 15_000, "4 MB blocks");
+    await within(both(), "4 MB blocks", 15_000);
     for (const [sent, got] of [[up, atServer!], [down, atClient!]] as const) {
       assert.ok(bytesEqual(blockHash(got.header), blockHash(sent.header)));
       assert.equal(blockSerializeSize(got, "base"), blockSerializeSize(sent, "base"));
@@ -244,8 +200,8 @@ describe(`peers over real sockets (${runtime})`, () => {
       const { server, client } = await connected("127.0.0.1");
       const [leaving, staying] = side === "outbound" ? [client, server] : [server, client];
       leaving.disconnect();
-      assert.equal((await within(leaving.disconnected, 5000, "own disconnect")).reason, "local");
-      assert.equal((await within(staying.disconnected, 5000, "other side's disconnect")).reason, "remote-closed");
+      assert.equal((await within(leaving.disconnected, "own disconnect")).reason, "local");
+      assert.equal((await within(staying.disconnected, "other side's disconnect")).reason, "remote-closed");
       assert.equal(leaving.connected, false);
       assert.equal(staying.connected, false);
       // Messages queued afterwards are dropped, not thrown.
@@ -259,7 +215,7 @@ describe(`peers over real sockets (${runtime})`, () => {
     const port = gone.addr.port;
     await gone[Symbol.asyncDispose]();
     const peer = Peer.outbound(`127.0.0.1:${port}`, config("client"));
-    await assert.rejects(within(connect("127.0.0.1", port), 5000, "connect"), (err: unknown) => {
+    await assert.rejects(within(connect("127.0.0.1", port), "connect"), (err: unknown) => {
       assert.ok(err instanceof ConnectionError);
       assert.equal(err.code, "refused");
       assert.equal(err.message, `Connection to 127.0.0.1:${port} refused`);
@@ -268,7 +224,7 @@ describe(`peers over real sockets (${runtime})`, () => {
     assert.equal(peer.connected, false);
     assert.equal(await peer.queueMessage({ command: "getaddr" }), false);
     peer.disconnect();
-    assert.equal((await within(peer.disconnected, 1000, "disconnect")).reason, "local");
+    assert.equal((await within(peer.disconnected, "disconnect", 1000)).reason, "local");
   });
 
   it("a peer that stops reading: writes stall, then the bounded queue disconnects it", async () => {
@@ -292,24 +248,24 @@ describe(`peers over real sockets (${runtime})`, () => {
         else if (performance.now() - since > 300) return;
       }
     };
-    await within(fill(), 10_000, "writes to stall");
+    await within(fill(), "writes to stall", 10_000);
     // The kernel buffers some megabytes at most, then nothing moves.
     assert.ok(written > 0 && written * 100_000 < 64e6, `${written} messages written`);
     assert.ok(client.queuedBytes >= maxQueueBytes / 2);
     // Going beyond the bound disconnects the peer rather than buffer more.
     for (let i = 0; i < 8 && client.connected; i++) void client.queueMessage({ command: "tx", ...tx });
-    const why = await within(client.disconnected, 5000, "the sender's disconnect");
+    const why = await within(client.disconnected, "the sender's disconnect");
     assert.equal(why.reason, "send-queue-full", why.message);
     // The bytes of the write in progress are given back once it fails.
     const emptied = async () => {
       while (client.queuedBytes > 0) await new Promise((r) => setTimeout(r, 5));
     };
-    await within(emptied(), 2000, "the queue to empty");
+    await within(emptied(), "the queue to empty", 2000);
     // The stuck side notices once it reads again: the close, after a whole
     // frame or (when the sender was cut in the middle of one) a truncated one.
     assert.equal(server.connected, true, server.disconnectReason?.message);
     await stuck.return?.();
-    const end = await within(server.disconnected, 5000, "the reader's disconnect");
+    const end = await within(server.disconnected, "the reader's disconnect");
     if (end.reason === "malformed") assert.match(end.message, /unexpected EOF/);
     else assert.equal(end.reason, "remote-closed", end.message);
   });

@@ -2,8 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Hasher } from "../src/hash/hasher.ts";
 import { jsHasher } from "../src/hash/hasher.ts";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
-import { fromHex, hashToHex, toHex } from "../src/wire/hex.ts";
+import { fromHex, hashToHex } from "../src/wire/hex.ts";
 import { txCodec, type TxMessage } from "../src/wire/messages/tx.ts";
 import type { MessageEncoding } from "../src/wire/protocol.ts";
 import { Reader } from "../src/wire/reader.ts";
@@ -22,6 +21,8 @@ import {
   writeTx,
 } from "../src/wire/tx.ts";
 import { Writer } from "../src/wire/writer.ts";
+import { coinbaseTx } from "./_fixtures.ts";
+import { cat, isKind, le32 } from "./_util.ts";
 
 // ---------------------------------------------------------------- helpers
 
@@ -35,32 +36,6 @@ function decodeTx(bytes: Uint8Array, encoding: MessageEncoding): Tx {
   return readTx(new Reader(bytes, "tx"), encoding);
 }
 
-function isKind(kind: MessageErrorKind, pattern?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
-
-function cat(...parts: (string | Uint8Array)[]): Uint8Array {
-  const arrays = parts.map((p) => typeof p === "string" ? fromHex(p) : p);
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let pos = 0;
-  for (const a of arrays) {
-    out.set(a, pos);
-    pos += a.length;
-  }
-  return out;
-}
-
-function u32le(n: number): string {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return toHex(b);
-}
-
 // --------------------------------------------------------------- fixtures
 // The transactions of btcd's and soterd's msgtx tests (Bitcoin facts).
 
@@ -71,20 +46,10 @@ const P2PK_SCRIPT = "41" +
   "ac";
 
 function multiTx(): Tx {
-  return {
-    version: 1,
-    txIn: [{
-      previousOutPoint: { hash: new Uint8Array(32), index: 0xffffffff },
-      signatureScript: fromHex("0431dc001b0162"),
-      witness: [],
-      sequence: 0xffffffff,
-    }],
-    txOut: [
-      { value: 0x12a05f200n, pkScript: fromHex(P2PK_SCRIPT) },
-      { value: 0x5f5e100n, pkScript: fromHex(P2PK_SCRIPT) },
-    ],
-    lockTime: 0,
-  };
+  return coinbaseTx(fromHex("0431dc001b0162"), [
+    { value: 0x12a05f200n, pkScript: fromHex(P2PK_SCRIPT) },
+    { value: 0x5f5e100n, pkScript: fromHex(P2PK_SCRIPT) },
+  ]);
 }
 
 const MULTI_TX_BYTES = cat(
@@ -294,17 +259,7 @@ describe("tx: sizes and hashes", () => {
   });
 
   it("computes the txid of the first tx of Bitcoin block 113875", () => {
-    const tx: Tx = {
-      version: 1,
-      txIn: [{
-        previousOutPoint: { hash: new Uint8Array(32), index: 0xffffffff },
-        signatureScript: fromHex("0431dc001b0162"),
-        witness: [],
-        sequence: 0xffffffff,
-      }],
-      txOut: [{ value: 5000000000n, pkScript: fromHex(P2PK_SCRIPT) }],
-      lockTime: 0,
-    };
+    const tx = coinbaseTx(fromHex("0431dc001b0162"), [{ value: 5000000000n, pkScript: fromHex(P2PK_SCRIPT) }]);
     const want = "f051e59b5e2503ac626d03aaeac8ab7be2d72ba4b7e97119c5852d70d52dcb86";
     assert.equal(hashToHex(txHash(tx)), want);
     assert.equal(hashToHex(txWitnessHash(tx)), want);
@@ -378,13 +333,13 @@ describe("tx: limits", () => {
     it(`limits the input count (${encoding})`, () => {
       const prefix = encoding === "witness" ? "01000000" + "0001" : "01000000";
       assert.throws(
-        () => decodeTx(fromHex(prefix + "fe" + u32le(818402)), encoding),
+        () => decodeTx(fromHex(prefix + "fe" + le32(818402)), encoding),
         isKind("too-many-entries", /input count 818402 exceeds 818401/),
       );
       // At the limit the count is accepted and the missing inputs are
       // reported as truncation, without allocating for them.
       assert.throws(
-        () => decodeTx(fromHex(prefix + "fe" + u32le(818401)), encoding),
+        () => decodeTx(fromHex(prefix + "fe" + le32(818401)), encoding),
         isKind("truncated"),
       );
       assert.throws(
@@ -396,11 +351,11 @@ describe("tx: limits", () => {
 
   it("limits the output count", () => {
     assert.throws(
-      () => decodeTx(fromHex("01000000" + "00" + "fe" + u32le(3728272)), "base"),
+      () => decodeTx(fromHex("01000000" + "00" + "fe" + le32(3728272)), "base"),
       isKind("too-many-entries", /output count 3728272 exceeds 3728271/),
     );
     assert.throws(
-      () => decodeTx(fromHex("01000000" + "00" + "fe" + u32le(3728271)), "base"),
+      () => decodeTx(fromHex("01000000" + "00" + "fe" + le32(3728271)), "base"),
       isKind("truncated"),
     );
     assert.throws(
@@ -413,11 +368,11 @@ describe("tx: limits", () => {
 
   it("limits the witness item count", () => {
     assert.throws(
-      () => decodeTx(fromHex(witnessPrefix + "fe" + u32le(500001)), "witness"),
+      () => decodeTx(fromHex(witnessPrefix + "fe" + le32(500001)), "witness"),
       isKind("too-many-entries", /witness item count 500001 exceeds 500000/),
     );
     assert.throws(
-      () => decodeTx(fromHex(witnessPrefix + "fe" + u32le(500000)), "witness"),
+      () => decodeTx(fromHex(witnessPrefix + "fe" + le32(500000)), "witness"),
       isKind("truncated"),
     );
   });
@@ -444,11 +399,11 @@ describe("tx: limits", () => {
   it("limits scripts to 32 MiB", () => {
     const input = "00".repeat(32) + "ffffffff";
     assert.throws(
-      () => decodeTx(fromHex("01000000" + "01" + input + "fe" + u32le(33554433)), "base"),
+      () => decodeTx(fromHex("01000000" + "01" + input + "fe" + le32(33554433)), "base"),
       isKind("too-large", /signature script is 33554433 bytes/),
     );
     assert.throws(
-      () => decodeTx(fromHex("01000000" + "01" + input + "fe" + u32le(33554432)), "base"),
+      () => decodeTx(fromHex("01000000" + "01" + input + "fe" + le32(33554432)), "base"),
       isKind("truncated"),
     );
     assert.throws(

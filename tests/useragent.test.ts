@@ -1,6 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError } from "../src/wire/errors.ts";
 import {
   addUserAgent,
   DEFAULT_USER_AGENT,
@@ -12,6 +11,7 @@ import {
   userAgentByteLength,
   userAgentToSemVer,
 } from "../src/wire/useragent.ts";
+import { isKind } from "./_util.ts";
 
 function v(major: number, minor: number, patch: number, pre: string[] = [], build: string[] = []): SemVer {
   return { major, minor, patch, pre, build };
@@ -53,7 +53,7 @@ describe("addUserAgent", () => {
     assert.equal(ua.length, 256);
     assert.throws(
       () => addUserAgent(DEFAULT_USER_AGENT, "t".repeat(room + 1), ""),
-      (err: unknown) => err instanceof MessageError && err.kind === "user-agent-too-long",
+      isKind("user-agent-too-long"),
     );
   });
 
@@ -64,7 +64,7 @@ describe("addUserAgent", () => {
     assert.equal(userAgentByteLength(ua), 256);
     assert.throws(
       () => addUserAgent("/", "é".repeat(127), ""), // 130 characters, 257 bytes
-      (err: unknown) => err instanceof MessageError && err.kind === "user-agent-too-long",
+      isKind("user-agent-too-long"),
     );
   });
 });

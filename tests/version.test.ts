@@ -1,6 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MessageError, type MessageErrorKind } from "../src/wire/errors.ts";
 import { fromHex, hashFromHex, toHex } from "../src/wire/hex.ts";
 import { ipFromString } from "../src/wire/ip.ts";
 import { versionCodec, type VersionMessage } from "../src/wire/messages/version.ts";
@@ -13,24 +12,9 @@ import {
   PROTOCOL_VERSION,
 } from "../src/wire/protocol.ts";
 import { Reader } from "../src/wire/reader.ts";
-import { Writer } from "../src/wire/writer.ts";
+import { hexCodec, throwsKind } from "./_util.ts";
 
-function throwsKind(fn: () => unknown, kind: MessageErrorKind): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MessageError, `not a MessageError: ${err}`);
-    assert.equal(err.kind, kind, err.message);
-    return true;
-  });
-}
-function encode(msg: VersionMessage, pver = PROTOCOL_VERSION): string {
-  const w = new Writer(16, "version");
-  versionCodec.encode(w, msg, pver, "base");
-  return toHex(w.finish());
-}
-function decode(hex: string | Uint8Array, pver = PROTOCOL_VERSION): VersionMessage {
-  const bytes = typeof hex === "string" ? fromHex(hex) : hex;
-  return versionCodec.decode(new Reader(bytes, "version"), pver, "base");
-}
+const { encode, decode } = hexCodec(versionCodec);
 
 const SIMNET_GENESIS = "5f2694c9f5d5808adf308c62995154d29596c36c554b15d3d95cdd6bebaf6cb2";
 
