@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   decodeMessage,
   encodeMessage,
+  encodePayload,
   FrameDecoder,
   type Message,
   MessageDecoderStream,
@@ -102,6 +103,18 @@ describe("FrameDecoder", () => {
     dec.push(stream);
     assert.equal(dec.next()?.bytes, 24);
     assert.equal(dec.next()?.bytes, 32);
+  });
+
+  it("hands out the payload each message was decoded from", () => {
+    const dec = new FrameDecoder(opts);
+    for (let i = 0; i < stream.length; i += 7) dec.push(stream.slice(i, i + 7));
+    for (const msg of msgs) {
+      const frame = dec.next();
+      assert.deepEqual(frame?.message, msg);
+      assert.equal(toHex(frame!.payload), toHex(encodePayload(msg)));
+    }
+    const whole = encodeMessage(msgs[1]!, opts);
+    assert.equal(toHex(decodeMessage(whole, opts).payload), toHex(whole.subarray(24)));
   });
 
   it("skips a bad frame after reporting it and decodes the next", () => {

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught exception
 import { REGTEST } from "../src/chain/params.ts";
-import { fromHex, hashToHex, ZERO_HASH } from "../src/wire/hex.ts";
+import { fromHex, hashToHex, toHex, ZERO_HASH } from "../src/wire/hex.ts";
 import { ipFromString, ipToString } from "../src/wire/ip.ts";
 import { InvType, type InvVect } from "../src/wire/invvect.ts";
 import type { Message, MessageOf } from "../src/wire/message.ts";
@@ -14,7 +14,7 @@ import { RejectCode } from "../src/wire/messages/reject.ts";
 import type { NetAddress } from "../src/wire/netaddress.ts";
 import { ServiceFlag } from "../src/wire/protocol.ts";
 import { MessageError } from "../src/wire/errors.ts";
-import { encodeMessage } from "../src/wire/frame.ts";
+import { encodeMessage, encodePayload } from "../src/wire/frame.ts";
 import { ManualClock } from "../src/peer/clock.ts";
 import type { Conn } from "../src/peer/conn.ts";
 import { DisconnectError } from "../src/peer/errors.ts";
@@ -157,8 +157,10 @@ describe("peer_test.go", () => {
   it("TestPeerListeners", async () => {
     const clock = new ManualClock();
     const got: string[] = [];
-    const record = (_p: Peer, msg: Message) => {
+    const payloads: string[] = [];
+    const record = (_p: Peer, msg: Message, payload: Uint8Array) => {
       got.push(msg.command);
+      payloads.push(toHex(payload));
     };
     const { inbound, outbound } = await peerPair(clock, {
       services: ServiceFlag.NODE_BLOOM,
@@ -243,6 +245,8 @@ describe("peer_test.go", () => {
       assert.equal(await outbound.queueMessage(msg), true, `${msg.command} written`);
       await until(() => got.length > before, `the ${msg.command} listener`);
       assert.equal(got[got.length - 1], msg.command);
+      // Each listener also gets the exact payload bytes (soterd's OnBlock buf).
+      assert.equal(payloads[payloads.length - 1], toHex(encodePayload(msg, 70013, "base")), `${msg.command} payload`);
     }
     assert.equal(got.length, tests.length);
     await closeAll(clock, inbound, outbound);

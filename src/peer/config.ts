@@ -73,8 +73,12 @@ export interface NewestBlock {
  * message; when it returns a promise, reading waits for it (and the time
  * does not count against the remote's response deadlines). A listener that
  * throws or rejects disconnects the peer with `listener-error`.
+ *
+ * `payload` holds the exact bytes the message was decoded from (soterd
+ * passes them to `OnBlock`), e.g. to relay or store a block without
+ * re-encoding it; byte fields of `msg` are views into it.
  */
-export type MessageListener<M> = (peer: Peer, msg: M) => void | Promise<void>;
+export type MessageListener<M> = (peer: Peer, msg: M, payload: Uint8Array) => void | Promise<void>;
 
 /**
  * The `version` listener. Returning a `reject` message refuses the remote:

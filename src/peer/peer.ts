@@ -62,7 +62,7 @@ let nodeCount = 0;
 type State = "new" | "handshake" | "open" | "closed";
 
 type ReadResult =
-  | { readonly kind: "message"; readonly message: Message }
+  | { readonly kind: "message"; readonly message: Message; readonly payload: Uint8Array }
   | { readonly kind: "error"; readonly error: MessageError }
   | { readonly kind: "end"; readonly partial: boolean }
   | { readonly kind: "failed"; readonly error: unknown }
@@ -1135,7 +1135,7 @@ export class Peer implements AsyncDisposable {
             return { kind: "closed" };
           }
         }
-        return { kind: "message", message: frame.message };
+        return { kind: "message", message: frame.message, payload: frame.payload };
       }
       let r: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -1359,7 +1359,7 @@ export class Peer implements AsyncDisposable {
       this.#stall.received(msg.command);
       this.#busy = true;
       this.#stall.handlerStarted(clock.now());
-      const p = this.#handle(msg);
+      const p = this.#handle(msg, r.payload);
       if (p !== undefined) await p;
       this.#stall.handlerFinished(clock.now());
       if (this.#state !== "open") return;
@@ -1369,7 +1369,7 @@ export class Peer implements AsyncDisposable {
   }
 
   /** The peer's own handling of a message, then the listener and subscribers. */
-  #handle(msg: Message): Promise<void> | undefined {
+  #handle(msg: Message, payload: Uint8Array): Promise<void> | undefined {
     switch (msg.command) {
       case "version":
         return this.#rejectThenDisconnect(
@@ -1410,16 +1410,16 @@ export class Peer implements AsyncDisposable {
         }
         break;
     }
-    return this.#deliver(msg);
+    return this.#deliver(msg, payload);
   }
 
-  #deliver(msg: Message): Promise<void> | undefined {
+  #deliver(msg: Message, payload: Uint8Array): Promise<void> | undefined {
     const name = LISTENER_NAMES[msg.command];
-    const fn = this.#cfg.listeners[name] as ((peer: Peer, msg: Message) => unknown) | undefined;
+    const fn = this.#cfg.listeners[name] as ((peer: Peer, msg: Message, payload: Uint8Array) => unknown) | undefined;
     if (fn !== undefined) {
       let out: unknown;
       try {
-        out = fn(this, msg);
+        out = fn(this, msg, payload);
       } catch (err) {
         this.#listenerFailed(name, err);
         return undefined;

@@ -255,7 +255,7 @@ export class FrameDecoder {
       ]);
     }
     const message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
-    return { message, bytes: MESSAGE_HEADER_SIZE + length };
+    return { message, bytes: MESSAGE_HEADER_SIZE + length, payload };
   }
 
   /**

@@ -311,6 +311,11 @@ export interface DecodedFrame {
   message: Message;
   /** Bytes the frame took on the wire, header included. */
   bytes: number;
+  /**
+   * The payload the message was decoded from (a view: byte fields of the
+   * message point into it), for relaying or storing the exact bytes.
+   */
+  payload: Uint8Array;
 }
 
 /**
@@ -353,5 +358,5 @@ export function decodeMessage(bytes: Uint8Array, options: CodecOptions): Decoded
   }
   const payload = bytes.subarray(MESSAGE_HEADER_SIZE, end);
   verifyChecksum(header, payload, options.hasher ?? defaultHasher());
-  return { message: decodePayload(command, payload, pver, options.encoding ?? "witness"), bytes: end };
+  return { message: decodePayload(command, payload, pver, options.encoding ?? "witness"), bytes: end, payload };
 }
