@@ -9,7 +9,7 @@ export DENO_NO_UPDATE_CHECK=1
 # `deno task` run the native binary as if it were JavaScript (deno#27114).
 DENO_BIN_DIR=$(dirname "$(npx -y -p deno@2.9.6 -c 'command -v deno')")
 export PATH="$PWD/node_modules/.bin:$DENO_BIN_DIR:$PATH"
-[ -d node_modules/tsx ] || { echo "node_modules is empty: run 'npm install' first (or 'npm install-test')" >&2; exit 1; }
+[ -d node_modules/tsx ] || { echo "node_modules is empty: run 'npm install' first" >&2; exit 1; }
 
 step() { printf '\n== %s\n' "$*"; }
 

@@ -11,12 +11,16 @@ import { doubleSha256, sha256 } from "./sha256.ts";
  * functions, so a runtime's native hashing can be plugged in (the `./node`,
  * `./deno` and `./bun` entry points export one built on `node:crypto`).
  *
- * @example A hasher built on node:crypto
- * ```ts ignore
- * import { createHash } from "node:crypto";
- * import type { Hasher } from "@soter/peer";
- * const sha = (d: Uint8Array) => new Uint8Array(createHash("sha256").update(d).digest());
- * const hasher: Hasher = { sha256: sha, doubleSha256: (d) => sha(sha(d)) };
+ * @example A hasher that counts the bytes it hashes
+ * ```ts
+ * import { type Hasher, jsHasher } from "@soter/peer";
+ * let hashed = 0;
+ * const counting: Hasher = {
+ *   sha256: (d) => (hashed += d.length, jsHasher.sha256(d)),
+ *   doubleSha256: (d) => (hashed += d.length, jsHasher.doubleSha256(d)),
+ * };
+ * counting.doubleSha256(new Uint8Array(80));
+ * console.log(hashed); // 80
  * ```
  */
 export interface Hasher {
