@@ -228,8 +228,10 @@ export class FrameDecoder {
         const part = this.#take(length - this.#payloadFill);
         const fill = this.#payloadFill + part.length;
         if (fill > buf.length) {
-          // Grow with the bytes received, never beyond the declared length.
-          const grown = new Uint8Array(Math.min(length, Math.max(fill, 2 * buf.length)));
+          // Grow with the bytes received, never beyond the declared length:
+          // 4x steps, and the exact length once half of it has arrived, so a
+          // buffer is at most four times the bytes the remote really sent.
+          const grown = new Uint8Array(fill * 2 >= length ? length : Math.min(length, Math.max(fill, 4 * buf.length)));
           grown.set(buf.subarray(0, this.#payloadFill));
           this.#payload = buf = grown;
         }
