@@ -92,7 +92,10 @@ export type VersionListener = (
 
 /**
  * Called for every frame read, with its size, the message, or the error
- * that made it unreadable (then `bytes` is 0 and `msg` undefined).
+ * that made it unreadable (then `bytes` is 0 and `msg` undefined: unlike
+ * soterd, which passes the bytes it consumed, a bad frame counts as no
+ * bytes, in `bytesReceived` too). The end of the stream is not reported
+ * here (see {@linkcode Peer.disconnected}).
  */
 export type ReadListener = (
   peer: Peer,
@@ -276,7 +279,14 @@ export interface PeerConfig {
   pingInterval?: number;
   /** Milliseconds between checks for stalled responses; default 15 s. */
   stallTickInterval?: number;
-  /** Milliseconds a request waits for its response; default 30 s (`getheaders`: 3x). */
+  /**
+   * Milliseconds a request waits for its response; default 30 s
+   * (`getheaders`: 3x). Our `version` waits this long for the remote's
+   * `verack` after the handshake (soterd sets no such deadline), and time
+   * spent in our listeners is never counted (soterd forgives it for one
+   * stall tick only). It also bounds how long the peer waits to write a
+   * `reject` before disconnecting.
+   */
   stallResponseTimeout?: number;
   /**
    * The bound of the output queue: encoded bytes queued and not yet taken

@@ -469,7 +469,9 @@ export class Peer implements AsyncDisposable {
    * their own; other inventory waits for the next trickle (every
    * `trickleInterval`) and goes out in `inv` batches of at most 1000.
    * Inventory the remote is known to have is skipped, and so is everything
-   * before the handshake or after a disconnect.
+   * before the remote's `version` is accepted or after a disconnect. At most
+   * 50,000 vectors wait for a trickle; more are dropped (soterd's waiting
+   * list has no bound).
    *
    * @param iv The inventory vector.
    *
@@ -730,7 +732,7 @@ export class Peer implements AsyncDisposable {
     return this.#lastPingNonce;
   }
 
-  /** When our last ping was written (ms since the epoch, 0 for never). */
+  /** When our last ping was taken for writing (ms since the epoch, 0 for never), as soterd's `lastPingTime`. */
   get lastPingTime(): number {
     return this.#lastPingTime;
   }
@@ -750,12 +752,15 @@ export class Peer implements AsyncDisposable {
     return this.#lastRecv;
   }
 
-  /** Bytes written. */
+  /** Bytes written, frame headers included (a failed write counts none). */
   get bytesSent(): number {
     return this.#bytesSent;
   }
 
-  /** Bytes read. */
+  /**
+   * Bytes of the frames read, headers included. A frame that fails to
+   * decode counts none (soterd counts the bytes it consumed).
+   */
   get bytesReceived(): number {
     return this.#bytesRecv;
   }

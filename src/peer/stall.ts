@@ -31,6 +31,15 @@ interface Deadline {
  * peer spends in handlers (during which it reads nothing) moves every
  * deadline later. The driver calls {@linkcode StallDetector.check} on each
  * stall tick and disconnects when it names a command.
+ *
+ * Two choices differ from soterd on purpose:
+ * - Handler time moves a deadline for good. soterd adds the handler time
+ *   measured since the previous tick to every deadline for that one check
+ *   and then forgets it, so a long handler only postpones a stall by up to
+ *   one tick.
+ * - The driver records our `version` as sent when the handshake ends, so a
+ *   missing `verack` is a stall. soterd writes its `version` outside the
+ *   output handler that sets deadlines, so it sets no `verack` deadline.
  */
 export class StallDetector {
   readonly #timeout: number;
