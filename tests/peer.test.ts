@@ -1298,6 +1298,54 @@ describe("push helpers", () => {
 // ---------------------------------------------------------------------------
 
 describe("lifecycle", () => {
+  it("a write still in flight when the peer disconnects is reported as dropped, not written", async () => {
+    const clock = new ManualClock();
+    const [local, far] = connPair();
+    // The local end's writes pass a gate, so one can be held in flight.
+    let gate: Promise<void> = Promise.resolve();
+    let openGate = () => {};
+    let held = false;
+    const inner = local.writable.getWriter();
+    const gated: Conn = {
+      readable: local.readable,
+      localAddr: local.localAddr,
+      remoteAddr: local.remoteAddr,
+      close: () => local.close(),
+      writable: new WritableStream<Uint8Array>({
+        async write(chunk) {
+          held = true;
+          await gate;
+          // The runtime took the bytes, whatever happens to the socket next.
+          inner.write(chunk).catch(() => {});
+        },
+      }),
+    };
+    const written: string[] = [];
+    const peer = Peer.outbound(
+      "127.0.0.1:18555",
+      testConfig(clock, { listeners: { onWrite: (_p, _n, m, err) => void (err ?? written.push(m.command)) } }),
+    );
+    const remote = new Remote(far);
+    peer.associateConnection(gated);
+    await remote.expect("version");
+    await remote.send(remoteVersion());
+    await remote.send({ command: "verack" });
+    await remote.expect("verack");
+    await until(() => peer.verAckReceived, "the handshake");
+
+    gate = new Promise((resolve) => (openGate = resolve));
+    held = false;
+    const queued = peer.queueMessage({ command: "ping", nonce: 77n });
+    await until(() => held, "the ping write to be in flight");
+    peer.disconnect();
+    assert.equal(await within(queued, "the queued ping"), false);
+    openGate();
+    await within(peer.disconnected, "the disconnect");
+    await settle();
+    assert.equal(written.includes("ping"), false, "onWrite reported the dropped ping as written");
+    assert.equal(clock.pendingTimers, 0);
+  });
+
   it("two of our peers exchange addresses, inventory and pings", async () => {
     const clock = new ManualClock();
     const got: Message[] = [];

@@ -1098,6 +1098,9 @@ export class Peer implements AsyncDisposable {
       this.#queue.release(total, batch.length);
       this.#bytesSent += total;
       this.#lastSend = clock.now();
+      // A disconnect during the write already settled the batch as dropped:
+      // do not report it as written after that.
+      if (this.#isClosed()) return;
       for (const item of batch) {
         item.settle(true);
         this.#notifyWrite(item.frame.length, item.msg, undefined);
