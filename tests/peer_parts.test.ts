@@ -15,6 +15,7 @@ import { invKey, LruSet } from "../src/peer/lru.ts";
 import { InvTrickle, type OutItem, OutQueue } from "../src/peer/outqueue.ts";
 import { Peer } from "../src/peer/peer.ts";
 import { connPair } from "../src/peer/pipe.ts";
+import { randomSubset, RepeatFilter, splitAddrCache } from "../src/peer/push.ts";
 import { randomBelow, randomU64 } from "../src/peer/random.ts";
 import { StallDetector } from "../src/peer/stall.ts";
 import { seededRandom, within } from "./peer_helpers.ts";
@@ -353,5 +354,44 @@ describe("random", () => {
     assert.equal(randomBelow(r, 1), 0);
     assert.equal(randomBelow(() => {}, 5), 0, "a source that writes nothing still ends");
     assert.ok(randomBelow((b) => b.fill(0xff), 3) < 3, "a stuck source still ends");
+  });
+});
+
+describe("push helpers, pure parts", () => {
+  it("randomSubset keeps everything in order when it fits and a random subset otherwise", () => {
+    const items = Array.from({ length: 10 }, (_, i) => i);
+    assert.deepEqual(randomSubset(items, 10, seededRandom()), items);
+    const some = randomSubset(items, 4, seededRandom());
+    assert.equal(some.length, 4);
+    assert.equal(new Set(some).size, 4);
+    assert.notDeepEqual(some, [0, 1, 2, 3]);
+    assert.deepEqual(items, Array.from({ length: 10 }, (_, i) => i), "the input is not touched");
+  });
+
+  it("splitAddrCache fills messages of 1000, outbound first", () => {
+    const na = (port: number) => ({ timestamp: 0, services: 0n, ip: new Uint8Array(16), port });
+    const out = Array.from({ length: 1500 }, (_, i) => na(i));
+    const inb = Array.from({ length: 600 }, (_, i) => na(10_000 + i));
+    const msgs = splitAddrCache(inb, out, [na(20_000)]);
+    assert.deepEqual(msgs.map((m) => [m.outbound.length, m.inbound.length, m.known.length]), [
+      [1000, 0, 0],
+      [500, 500, 0],
+      [0, 100, 1],
+    ]);
+    assert.deepEqual(splitAddrCache([], [], []), []);
+  });
+
+  it("RepeatFilter skips an exact repeat, and for getblocks never a zero stop hash", () => {
+    const stop = new Uint8Array(32).fill(1);
+    const blocks = new RepeatFilter(true);
+    assert.equal(blocks.isRepeat([5], stop), false);
+    blocks.record([5], stop);
+    assert.equal(blocks.isRepeat([5], stop), true);
+    assert.equal(blocks.isRepeat([6], stop), false);
+    blocks.record([5], new Uint8Array(32));
+    assert.equal(blocks.isRepeat([5], new Uint8Array(32)), false);
+    const headers = new RepeatFilter(false);
+    headers.record([5], new Uint8Array(32));
+    assert.equal(headers.isRepeat([5], new Uint8Array(32)), true);
   });
 });

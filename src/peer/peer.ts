@@ -7,7 +7,6 @@
 import { FrameDecoder } from "../wire/decoder.ts";
 import { MessageError } from "../wire/errors.ts";
 import { encodeMessage } from "../wire/frame.ts";
-import { bytesEqual, ZERO_HASH } from "../wire/hex.ts";
 import { InvType, type InvVect } from "../wire/invvect.ts";
 import type { Message } from "../wire/message.ts";
 import { MAX_ADDR_PER_MSG } from "../wire/messages/addr.ts";
@@ -48,7 +47,8 @@ import {
   type VersionRefusal,
 } from "./handshake.ts";
 import { InvTrickle, type OutItem, OutQueue } from "./outqueue.ts";
-import { randomBelow, randomU64 } from "./random.ts";
+import { randomSubset, RepeatFilter, splitAddrCache } from "./push.ts";
+import { randomU64 } from "./random.ts";
 import { StallDetector } from "./stall.ts";
 import { Subscription } from "./subscription.ts";
 import type { PeerStats } from "./stats.ts";
@@ -216,8 +216,8 @@ export class Peer implements AsyncDisposable {
   #bytesSent = 0;
   #bytesRecv = 0;
 
-  #prevGetBlocks: { start: number | undefined; stop: Uint8Array } | undefined;
-  #prevGetHeaders: { start: number | undefined; stop: Uint8Array } | undefined;
+  readonly #prevGetBlocks = new RepeatFilter(true);
+  readonly #prevGetHeaders = new RepeatFilter(false);
 
   readonly #ready = deferred<boolean>();
   readonly #closed = deferred<DisconnectError>();
@@ -513,18 +513,8 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushAddrMsg(addresses: readonly NetAddress[]): NetAddress[] {
-    const n = addresses.length;
-    if (n === 0) return [];
-    const list = addresses.slice();
-    if (n > MAX_ADDR_PER_MSG) {
-      for (let i = 0; i < MAX_ADDR_PER_MSG; i++) {
-        const j = i + randomBelow(this.#cfg.random, n - i);
-        const t = list[i]!;
-        list[i] = list[j]!;
-        list[j] = t;
-      }
-      list.length = MAX_ADDR_PER_MSG;
-    }
+    if (addresses.length === 0) return [];
+    const list = randomSubset(addresses, MAX_ADDR_PER_MSG, this.#cfg.random);
     void this.queueMessage({ command: "addr", addrList: list });
     return list;
   }
@@ -545,22 +535,7 @@ export class Peer implements AsyncDisposable {
     outbound: readonly NetAddress[],
     known: readonly NetAddress[],
   ): AddrCacheMessage[] {
-    const msgs: AddrCacheMessage[] = [];
-    let msg: AddrCacheMessage = { command: "addrcache", inbound: [], outbound: [], known: [] };
-    let count = 0;
-    const add = (list: "inbound" | "outbound" | "known", na: NetAddress) => {
-      if (count >= MAX_ADDR_PER_MSG) {
-        msgs.push(msg);
-        msg = { command: "addrcache", inbound: [], outbound: [], known: [] };
-        count = 0;
-      }
-      msg[list].push(na);
-      count++;
-    };
-    for (const na of outbound) add("outbound", na);
-    for (const na of inbound) add("inbound", na);
-    for (const na of known) add("known", na);
-    if (count > 0) msgs.push(msg);
+    const msgs = splitAddrCache(inbound, outbound, known);
     for (const m of msgs) void this.queueMessage(m);
     return msgs;
   }
@@ -582,12 +557,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushGetBlocksMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    const start = locator[0];
-    const prev = this.#prevGetBlocks;
-    if (
-      !bytesEqual(stopHash, ZERO_HASH) && prev !== undefined && prev.start !== undefined &&
-      start !== undefined && start === prev.start && bytesEqual(stopHash, prev.stop)
-    ) return false;
+    if (this.#prevGetBlocks.isRepeat(locator, stopHash)) return false;
     this.#checkLocator("getblocks", locator);
     void this.queueMessage({
       command: "getblocks",
@@ -595,7 +565,7 @@ export class Peer implements AsyncDisposable {
       blockLocatorHeight: [...locator],
       hashStop: stopHash,
     });
-    this.#prevGetBlocks = { start, stop: stopHash.slice() };
+    this.#prevGetBlocks.record(locator, stopHash);
     return true;
   }
 
@@ -610,12 +580,7 @@ export class Peer implements AsyncDisposable {
    * @throws {MessageError} for more than one locator height.
    */
   pushGetHeadersMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    const start = locator[0];
-    const prev = this.#prevGetHeaders;
-    if (
-      prev !== undefined && prev.start !== undefined && start !== undefined &&
-      start === prev.start && bytesEqual(stopHash, prev.stop)
-    ) return false;
+    if (this.#prevGetHeaders.isRepeat(locator, stopHash)) return false;
     this.#checkLocator("getheaders", locator);
     void this.queueMessage({
       command: "getheaders",
@@ -623,7 +588,7 @@ export class Peer implements AsyncDisposable {
       blockLocatorHeight: [...locator],
       hashStop: stopHash,
     });
-    this.#prevGetHeaders = { start, stop: stopHash.slice() };
+    this.#prevGetHeaders.record(locator, stopHash);
     return true;
   }
 
