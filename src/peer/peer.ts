@@ -557,16 +557,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushGetBlocksMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    if (this.#prevGetBlocks.isRepeat(locator, stopHash)) return false;
-    this.#checkLocator("getblocks", locator);
-    void this.queueMessage({
-      command: "getblocks",
-      protocolVersion: PROTOCOL_VERSION,
-      blockLocatorHeight: [...locator],
-      hashStop: stopHash,
-    });
-    this.#prevGetBlocks.record(locator, stopHash);
-    return true;
+    return this.#pushLocator("getblocks", this.#prevGetBlocks, locator, stopHash);
   }
 
   /**
@@ -580,16 +571,7 @@ export class Peer implements AsyncDisposable {
    * @throws {MessageError} for more than one locator height.
    */
   pushGetHeadersMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    if (this.#prevGetHeaders.isRepeat(locator, stopHash)) return false;
-    this.#checkLocator("getheaders", locator);
-    void this.queueMessage({
-      command: "getheaders",
-      protocolVersion: PROTOCOL_VERSION,
-      blockLocatorHeight: [...locator],
-      hashStop: stopHash,
-    });
-    this.#prevGetHeaders.record(locator, stopHash);
-    return true;
+    return this.#pushLocator("getheaders", this.#prevGetHeaders, locator, stopHash);
   }
 
   /**
@@ -1424,7 +1406,14 @@ export class Peer implements AsyncDisposable {
     return waits === undefined ? undefined : Promise.all(waits).then(noop);
   }
 
-  #checkLocator(command: string, locator: readonly number[]): void {
+  /** Queues a getblocks or getheaders unless it repeats the previous one. */
+  #pushLocator(
+    command: "getblocks" | "getheaders",
+    previous: RepeatFilter,
+    locator: readonly number[],
+    stopHash: Uint8Array,
+  ): boolean {
+    if (previous.isRepeat(locator, stopHash)) return false;
     if (locator.length > MAX_BLOCK_LOCATORS_PER_MSG) {
       throw new MessageError(
         "too-many-entries",
@@ -1432,5 +1421,13 @@ export class Peer implements AsyncDisposable {
         { command },
       );
     }
+    void this.queueMessage({
+      command,
+      protocolVersion: PROTOCOL_VERSION,
+      blockLocatorHeight: [...locator],
+      hashStop: stopHash,
+    });
+    previous.record(locator, stopHash);
+    return true;
   }
 }
