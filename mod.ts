@@ -57,3 +57,5 @@ export * from "./src/chain/params.ts";
 export * from "./src/adapters/errors.ts";
 export type { ConnectOptions, Listener, ListenOptions } from "./src/adapters/types.ts";
 export * from "./src/peer/mod.ts";
+export { checkStorageName, type Storage, StorageError, type StorageErrorKind } from "./src/storage/storage.ts";
+export { MemoryStorage } from "./src/storage/memory.ts";
