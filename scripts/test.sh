@@ -13,6 +13,22 @@ export PATH="$PWD/node_modules/.bin:$DENO_BIN_DIR:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "deno.json's npm imports pin the versions of package.json"
+# Deno reads npm packages through deno.json's imports (nodeModulesDir none:
+# it never looks at node_modules), Bun and Node through node_modules.
+node --input-type=module -e '
+import { readFileSync } from "node:fs";
+const imports = JSON.parse(readFileSync("deno.json", "utf8")).imports ?? {};
+const dev = JSON.parse(readFileSync("package.json", "utf8")).devDependencies ?? {};
+let bad = 0;
+for (const target of Object.values(imports)) {
+  const m = /^npm:(@?[^@]+)@(.+)$/.exec(target);
+  if (m && dev[m[1]] !== m[2]) {
+    console.error(`deno.json imports ${target}, package.json has ${m[1]} ${dev[m[1]] ?? "not at all"}`);
+    bad++;
+  }
+}
+process.exit(bad === 0 ? 0 : 1);'
 step "deno fmt --check"
 deno fmt --check
 step "deno lint"
