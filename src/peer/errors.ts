@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ConnectionError } from "../adapters/errors.ts";
 
 /** Options accepted by the peer's errors. */
 export interface PeerErrorOptions {
@@ -77,9 +78,14 @@ export class ConfigError extends PeerError {
  *   queue reached `maxQueueBytes`.
  *
  * The connection:
- * - `remote-closed`: the remote closed the connection.
- * - `read-failed`: reading failed (the stream errored).
- * - `write-failed`: writing failed.
+ * - `remote-closed`: the remote closed the connection, in order (FIN) or
+ *   by a reset (RST: a `ConnectionError` with code `reset` is the
+ *   `cause`). Both mean the remote left: a program that closes a socket
+ *   with bytes it has not read makes its kernel send a reset, and a crash
+ *   closes its sockets the same two ways, so TCP cannot tell a deliberate
+ *   leave from a crash and the peer does not guess.
+ * - `read-failed`: reading failed for another reason (the stream errored).
+ * - `write-failed`: writing failed for another reason.
  *
  * The handshake (each named after soterd's check):
  * - `handshake-timeout`: no acceptable `version` within `handshakeTimeout`.
@@ -151,4 +157,15 @@ export class DisconnectError extends PeerError {
     this.name = "DisconnectError";
     this.reason = reason;
   }
+}
+
+/**
+ * Whether a connection failed because the remote reset it: the remote
+ * left, which the peer reports as `remote-closed`.
+ *
+ * @param err The error of a read or a write.
+ * @returns True for a {@linkcode ConnectionError} with code `reset`.
+ */
+export function isRemoteReset(err: unknown): boolean {
+  return err instanceof ConnectionError && err.code === "reset";
 }

@@ -34,7 +34,7 @@ import {
   type ResolvedConfig,
 } from "./config.ts";
 import type { Conn, NetAddr } from "./conn.ts";
-import { ConfigError, DisconnectError, type DisconnectReason } from "./errors.ts";
+import { ConfigError, DisconnectError, type DisconnectReason, isRemoteReset } from "./errors.ts";
 import {
   buildLocalVersion,
   checkObsolete,
@@ -875,6 +875,9 @@ export class Peer implements AsyncDisposable {
 
   #shutdown(reason: DisconnectReason, message: string, cause?: unknown): void {
     if (this.#state === "closed") return;
+    if ((reason === "read-failed" || reason === "write-failed") && isRemoteReset(cause)) {
+      return this.#shutdown("remote-closed", `${this} closed the connection: ${errorText(cause)}`, cause);
+    }
     this.#state = "closed";
     const err = new DisconnectError(reason, message, cause === undefined ? {} : { cause });
     this.#reason = err;
