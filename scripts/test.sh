@@ -3,13 +3,7 @@
 # Deno, then the same test suite under Deno, Bun and Node. Fails on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DENO_NO_UPDATE_CHECK=1
-# Deno comes from the npm registry through npx (cached after the first run)
-# rather than from devDependencies: a `deno` in node_modules/.bin would make
-# `deno task` run the native binary as if it were JavaScript (deno#27114).
-DENO_BIN_DIR=$(dirname "$(npx -y -p deno@2.9.6 -c 'command -v deno')")
-export PATH="$PWD/node_modules/.bin:$DENO_BIN_DIR:$PATH"
-[ -d node_modules/tsx ] || { echo "node_modules is empty: run 'npm install' first" >&2; exit 1; }
+. scripts/_suite.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -45,8 +39,8 @@ step "deno publish --dry-run"
 deno publish --dry-run --allow-dirty
 
 step "tests under Deno"
-deno test -A --quiet tests/
+suite deno
 step "tests under Bun"
-bun test --timeout 60000 tests/
+suite bun
 step "tests under Node (tsx)"
-node --import tsx --test --test-reporter=spec tests/*.test.ts
+suite node
