@@ -11,7 +11,7 @@ import type { Command, Message, MessageOf } from "../wire/message.ts";
 import type { RejectMessage } from "../wire/messages/reject.ts";
 import type { VersionMessage } from "../wire/messages/version.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
-import { FEE_FILTER_VERSION, MULTIPLE_ADDRESS_VERSION } from "../wire/protocol.ts";
+import { FEE_FILTER_VERSION, type MessageEncoding, MULTIPLE_ADDRESS_VERSION } from "../wire/protocol.ts";
 import { addUserAgent, DEFAULT_USER_AGENT, formatSemVer, parseSemVer, type SemVer } from "../wire/useragent.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ConfigError } from "./errors.ts";
@@ -437,4 +437,23 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
     hasher: config.hasher ?? defaultHasher(),
     signal: config.signal,
   };
+}
+
+/** Options of {@linkcode Peer.queueMessage}. */
+export interface QueueMessageOptions {
+  /**
+   * How to encode transactions (in `tx` and `block`): `"base"` (the
+   * default, as soterd's `QueueMessage`) or `"witness"`, which only a
+   * remote with {@linkcode Peer.witnessEnabled} understands.
+   */
+  encoding?: MessageEncoding;
+}
+
+/** Options of {@linkcode Peer.messages}. */
+export interface MessagesOptions {
+  /**
+   * How many messages may wait for the consumer before the peer stops
+   * reading (default 16).
+   */
+  highWaterMark?: number;
 }

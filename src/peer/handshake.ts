@@ -14,7 +14,7 @@ import { ServiceFlag } from "../wire/protocol.ts";
 import { formatSemVer, parseUserAgentSemVers } from "../wire/useragent.ts";
 import { MIN_ACCEPTABLE_PROTOCOL_VERSION, type ResolvedConfig } from "./config.ts";
 import type { NetAddr } from "./conn.ts";
-import type { DisconnectReason } from "./errors.ts";
+import { ConfigError, type DisconnectReason } from "./errors.ts";
 import type { LruSet } from "./lru.ts";
 
 /** The reason soterd gives when the first message is not `version`. */
@@ -110,6 +110,29 @@ export function hostNetAddress(host: string, port: number, services: bigint): Ne
     ip = new Uint8Array(16);
   }
   return { timestamp: 0, services, ip, port };
+}
+
+/**
+ * Makes the network address of an outbound peer's `host:port`, through
+ * the configuration's `hostToNetAddress` when given.
+ *
+ * @param address The remote's `host:port` (or `[v6]:port`).
+ * @param cfg The resolved configuration.
+ * @returns The address.
+ * @throws {ConfigError} for a malformed address or a failing `hostToNetAddress`.
+ */
+export function outboundNetAddress(address: string, cfg: ResolvedConfig): NetAddress {
+  const hp = splitHostPort(address);
+  if (hp === undefined) {
+    throw new ConfigError(`Invalid peer address: ${JSON.stringify(address)} is not host:port`);
+  }
+  if (cfg.hostToNetAddress === undefined) return hostNetAddress(hp.host, hp.port, cfg.services);
+  try {
+    return cfg.hostToNetAddress(hp.host, hp.port, cfg.services);
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`Cannot resolve peer address ${address}: ${text}`, { cause: err });
+  }
 }
 
 /** `0.0.0.0` IPv4-mapped, what soterd sends as `addrYou` behind a proxy. */

@@ -1,132 +1,35 @@
 /**
- * The `Peer`: the I/O driver that ties the handshake, the output queue, the
- * inventory trickle, stall detection and the timers to a {@linkcode Conn}.
+ * The `Peer`: the public face of one connection's session. The work is
+ * done behind it: the protocol state without I/O (`state.ts`), the
+ * handshake (`negotiate.ts`, `handshake.ts`), the I/O driver (`link.ts`),
+ * the timers (`timers.ts`), the output queue and trickle (`output.ts`,
+ * `outqueue.ts`), and the delivery to listeners (`delivery.ts`), tied
+ * together by `session.ts`.
  *
  * @module
  */
-import { FrameDecoder } from "../wire/decoder.ts";
-import { MessageError } from "../wire/errors.ts";
-import { encodeMessage } from "../wire/frame.ts";
 import { InvType, type InvVect } from "../wire/invvect.ts";
 import type { Message } from "../wire/message.ts";
 import { MAX_ADDR_PER_MSG } from "../wire/messages/addr.ts";
 import type { AddrCacheMessage } from "../wire/messages/addrcache.ts";
-import { MAX_BLOCK_LOCATORS_PER_MSG } from "../wire/messages/getblocks.ts";
-import { RejectCode, type RejectMessage } from "../wire/messages/reject.ts";
-import type { VersionMessage } from "../wire/messages/version.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
+import type { MessageEncoding } from "../wire/protocol.ts";
 import {
-  BIP0031_VERSION,
-  BIP0111_VERSION,
-  hasService,
-  type MessageEncoding,
-  PROTOCOL_VERSION,
-  REJECT_VERSION,
-  ServiceFlag,
-} from "../wire/protocol.ts";
-import type { TimerId } from "./clock.ts";
-import {
-  LISTENER_NAMES,
+  type MessagesOptions,
   type PeerConfig,
-  type PeerListeners,
-  QUEUE_ENTRY_OVERHEAD,
+  type QueueMessageOptions,
   resolveConfig,
   type ResolvedConfig,
 } from "./config.ts";
 import type { Conn, NetAddr } from "./conn.ts";
-import { ConfigError, DisconnectError, type DisconnectReason, isRemoteReset } from "./errors.ts";
-import {
-  buildLocalVersion,
-  checkObsolete,
-  checkRemoteVersion,
-  formatAddr,
-  hostNetAddress,
-  makeReject,
-  splitHostPort,
-  VERSION_FIRST_REASON,
-  type VersionRefusal,
-} from "./handshake.ts";
-import { InvTrickle, type OutItem, OutQueue } from "./outqueue.ts";
-import { randomSubset, RepeatFilter, splitAddrCache } from "./push.ts";
-import { randomU64 } from "./random.ts";
-import { StallDetector } from "./stall.ts";
-import { Subscription } from "./subscription.ts";
+import type { DisconnectError } from "./errors.ts";
+import { outboundNetAddress } from "./handshake.ts";
+import { encodeFrame, enqueue, pushReject, queueInternal } from "./output.ts";
+import { locatorMessage, randomSubset, RepeatFilter, splitAddrCache } from "./push.ts";
+import { Session } from "./session.ts";
 import type { PeerStats } from "./stats.ts";
 
-/** Frames written in one tick are joined into writes of about this size. */
-const WRITE_BATCH_BYTES = 256 * 1024;
-
-/** Peers get ids from one counter per process, as in soterd. */
-let nodeCount = 0;
-
-type State = "new" | "handshake" | "open" | "closed";
-
-type ReadResult =
-  | { readonly kind: "message"; readonly message: Message; readonly payload: Uint8Array }
-  | { readonly kind: "error"; readonly error: MessageError }
-  | { readonly kind: "end"; readonly partial: boolean }
-  | { readonly kind: "failed"; readonly error: unknown }
-  | { readonly kind: "closed" };
-
-/** Options of {@linkcode Peer.queueMessage}. */
-export interface QueueMessageOptions {
-  /**
-   * How to encode transactions (in `tx` and `block`): `"base"` (the
-   * default, as soterd's `QueueMessage`) or `"witness"`, which only a
-   * remote with {@linkcode Peer.witnessEnabled} understands.
-   */
-  encoding?: MessageEncoding;
-}
-
-/** Options of {@linkcode Peer.messages}. */
-export interface MessagesOptions {
-  /**
-   * How many messages may wait for the consumer before the peer stops
-   * reading (default 16).
-   */
-  highWaterMark?: number;
-}
-
-function noop(): void {}
-
-/**
- * Closes a connection and its streams. The peer calls it from a microtask,
- * not from its own methods: the errors the streams make and keep while
- * closing (a terminated stream, a closed connection) record the receivers
- * of the stack frames they are made in (V8 until the stack is formatted,
- * Deno for good). Made inside a method of the peer, they would record the
- * peer, and a connection still referenced by the application would keep
- * the closed peer alive.
- */
-function closeConnection(
-  conn: Conn,
-  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
-  writer: WritableStreamDefaultWriter<Uint8Array> | undefined,
-): void {
-  try {
-    conn.close();
-  } catch {
-    // close() must not throw; be safe anyway.
-  }
-  reader?.cancel().catch(noop);
-  writer?.abort().catch(noop);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+export type { MessagesOptions, QueueMessageOptions } from "./config.ts";
 
 /**
  * A soter peer: it speaks the protocol over one {@linkcode Conn}, full
@@ -166,87 +69,12 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
  * ```
  */
 export class Peer implements AsyncDisposable {
-  readonly #cfg: ResolvedConfig;
-  readonly #inbound: boolean;
-  #addr: string;
-  #na: NetAddress | undefined;
-
-  #state: State = "new";
-  #conn: Conn | undefined;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  readonly #decoder: FrameDecoder;
-  readonly #queue: OutQueue;
-  #inflight: OutItem[] = [];
-  #wake: (() => void) | undefined;
-  readonly #trickle = new InvTrickle();
-  readonly #stall: StallDetector;
-  readonly #timers = new Set<TimerId>();
-  /** When the last message was handled (the idle wait starts there). */
-  #idleSince = 0;
-  /** A message is being handled: the idle wait is suspended. */
-  #busy = false;
-  readonly #subscriptions = new Set<Subscription>();
-  #abortListener: (() => void) | undefined;
-  #remoteVersion: VersionMessage | undefined;
-  #closing: { reason: DisconnectReason; message: string; cause: unknown } | undefined;
-
-  // Flags.
-  #id = 0;
-  #userAgent = "";
-  #services: bigint;
-  #versionKnown = false;
-  #advertisedPver = 0;
-  #pver: number;
-  #sendHeadersPreferred = false;
-  #verAckReceived = false;
-  #witnessEnabled = false;
-
-  // Statistics.
-  #timeOffset = 0;
-  #timeConnected = 0;
-  #startingHeight = 0;
-  #maxBlockHeight = 0;
-  #lastAnnouncedBlock: Uint8Array | undefined;
-  #lastPingNonce = 0n;
-  #lastPingTime = 0;
-  #lastPingMicros = 0;
-  #lastSend = 0;
-  #lastRecv = 0;
-  #bytesSent = 0;
-  #bytesRecv = 0;
-
-  readonly #prevGetBlocks = new RepeatFilter(true);
-  readonly #prevGetHeaders = new RepeatFilter(false);
-
-  readonly #ready = deferred<boolean>();
-  readonly #closed = deferred<DisconnectError>();
-  #reason: DisconnectError | undefined;
+  readonly #s: Session;
+  #prevGetBlocks: RepeatFilter | undefined;
+  #prevGetHeaders: RepeatFilter | undefined;
 
   private constructor(cfg: ResolvedConfig, inbound: boolean, addr: string, na: NetAddress | undefined) {
-    this.#cfg = cfg;
-    this.#inbound = inbound;
-    this.#addr = addr;
-    this.#na = na;
-    this.#services = cfg.services;
-    this.#pver = cfg.protocolVersion;
-    this.#decoder = new FrameDecoder({
-      magic: cfg.network.magic,
-      pver: cfg.protocolVersion,
-      encoding: "witness",
-      hasher: cfg.hasher,
-    });
-    this.#queue = new OutQueue(cfg.maxQueueBytes, QUEUE_ENTRY_OVERHEAD);
-    this.#stall = new StallDetector(cfg.stallResponseTimeout);
-    const signal = cfg.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.#abort();
-      } else {
-        this.#abortListener = () => this.#abort();
-        signal.addEventListener("abort", this.#abortListener, { once: true });
-      }
-    }
+    this.#s = new Session(this, cfg, inbound, addr, na);
   }
 
   /**
@@ -290,21 +118,7 @@ export class Peer implements AsyncDisposable {
    */
   static outbound(address: string, config: PeerConfig = {}): Peer {
     const cfg = resolveConfig(config);
-    const hp = splitHostPort(address);
-    if (hp === undefined) {
-      throw new ConfigError(`Invalid peer address: ${JSON.stringify(address)} is not host:port`);
-    }
-    let na: NetAddress;
-    if (cfg.hostToNetAddress !== undefined) {
-      try {
-        na = cfg.hostToNetAddress(hp.host, hp.port, cfg.services);
-      } catch (err) {
-        throw new ConfigError(`Cannot resolve peer address ${address}: ${errorText(err)}`, { cause: err });
-      }
-    } else {
-      na = hostNetAddress(hp.host, hp.port, cfg.services);
-    }
-    return new Peer(cfg, false, address, na);
+    return new Peer(cfg, false, address, outboundNetAddress(address, cfg));
   }
 
   // ---------------------------------------------------------------------
@@ -319,19 +133,7 @@ export class Peer implements AsyncDisposable {
    * @param conn The connection.
    */
   associateConnection(conn: Conn): void {
-    if (this.#conn !== undefined) return;
-    this.#conn = conn;
-    if (this.#state === "closed") {
-      this.#closeConn();
-      return;
-    }
-    this.#timeConnected = this.#cfg.clock.now();
-    if (this.#inbound) {
-      this.#addr = formatAddr(conn.remoteAddr);
-      this.#na = hostNetAddress(conn.remoteAddr.hostname, conn.remoteAddr.port, this.#services);
-    }
-    this.#state = "handshake";
-    void this.#run(conn);
+    this.#s.associate(conn);
   }
 
   /**
@@ -348,7 +150,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   disconnect(): void {
-    this.#shutdown("local", "Disconnected locally");
+    this.#s.shutdown("local", "Disconnected locally");
   }
 
   /**
@@ -364,7 +166,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   get disconnected(): Promise<DisconnectError> {
-    return this.#closed.promise;
+    return this.#s.closed.promise;
   }
 
   /**
@@ -373,12 +175,12 @@ export class Peer implements AsyncDisposable {
    * The remote's `verack` may still be on its way.
    */
   get ready(): Promise<boolean> {
-    return this.#ready.promise;
+    return this.#s.ready.promise;
   }
 
   /** Why the peer disconnected, or `undefined` while it has not. */
   get disconnectReason(): DisconnectError | undefined {
-    return this.#reason;
+    return this.#s.reason;
   }
 
   /**
@@ -397,7 +199,7 @@ export class Peer implements AsyncDisposable {
    */
   async [Symbol.asyncDispose](): Promise<void> {
     this.disconnect();
-    await this.#closed.promise;
+    await this.#s.closed.promise;
   }
 
   /**
@@ -423,10 +225,7 @@ export class Peer implements AsyncDisposable {
    */
   messages(options: MessagesOptions = {}): AsyncIterableIterator<Message> {
     const hwm = Math.max(1, Math.floor(options.highWaterMark ?? 16));
-    const sub = new Subscription(hwm, (s) => this.#subscriptions.delete(s));
-    if (this.#state === "closed") sub.end();
-    else this.#subscriptions.add(sub);
-    return sub;
+    return this.#s.subscribe(hwm);
   }
 
   // ---------------------------------------------------------------------
@@ -457,11 +256,16 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   queueMessage(msg: Message, options: QueueMessageOptions = {}): Promise<boolean> {
-    if (this.#state === "closed" || this.#state === "new") return Promise.resolve(false);
-    const encoding = options.encoding ?? "base";
-    const pver = this.#pver;
-    const frame = this.#encode(msg, pver, encoding);
-    return this.#enqueue(msg, encoding, frame, pver);
+    const s = this.#s;
+    if (s.phase === "closed" || s.phase === "new") return Promise.resolve(false);
+    const encoding: MessageEncoding = options.encoding ?? "base";
+    const frame = encodeFrame(s, msg, s.state.pver, encoding);
+    let settle!: (written: boolean) => void;
+    const promise = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    if (!enqueue(s, msg, encoding, frame, settle)) settle(false);
+    return promise;
   }
 
   /**
@@ -481,13 +285,14 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   queueInventory(iv: InvVect): void {
-    if (this.#trickle.isKnown(iv)) return;
-    if (!this.connected || !this.#versionKnown) return;
+    const s = this.#s;
+    if (s.trickle.isKnown(iv)) return;
+    if (!this.connected || !s.state.versionKnown) return;
     if (iv.type === InvType.BLOCK || iv.type === InvType.WITNESS_BLOCK) {
-      void this.#queueInternal({ command: "inv", invList: [iv] });
+      queueInternal(s, { command: "inv", invList: [iv] });
       return;
     }
-    this.#trickle.add(iv);
+    s.trickle.add(iv);
   }
 
   /**
@@ -496,7 +301,7 @@ export class Peer implements AsyncDisposable {
    * @param iv The inventory vector.
    */
   addKnownInventory(iv: InvVect): void {
-    this.#trickle.markKnown(iv);
+    this.#s.trickle.markKnown(iv);
   }
 
   /**
@@ -514,7 +319,7 @@ export class Peer implements AsyncDisposable {
    */
   pushAddrMsg(addresses: readonly NetAddress[]): NetAddress[] {
     if (addresses.length === 0) return [];
-    const list = randomSubset(addresses, MAX_ADDR_PER_MSG, this.#cfg.random);
+    const list = randomSubset(addresses, MAX_ADDR_PER_MSG, this.#s.cfg.random);
     void this.queueMessage({ command: "addr", addrList: list });
     return list;
   }
@@ -557,7 +362,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushGetBlocksMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    return this.#pushLocator("getblocks", this.#prevGetBlocks, locator, stopHash);
+    return this.#pushLocator("getblocks", this.#prevGetBlocks ??= new RepeatFilter(true), locator, stopHash);
   }
 
   /**
@@ -571,7 +376,7 @@ export class Peer implements AsyncDisposable {
    * @throws {MessageError} for more than one locator height.
    */
   pushGetHeadersMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    return this.#pushLocator("getheaders", this.#prevGetHeaders, locator, stopHash);
+    return this.#pushLocator("getheaders", this.#prevGetHeaders ??= new RepeatFilter(false), locator, stopHash);
   }
 
   /**
@@ -592,8 +397,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushRejectMsg(command: string, code: number, reason: string, hash?: Uint8Array): Promise<boolean> {
-    if (this.#versionKnown && this.#pver < REJECT_VERSION) return Promise.resolve(false);
-    return this.#queueInternal(makeReject(command, code, reason, hash));
+    return new Promise((resolve) => pushReject(this.#s, command, code, reason, hash, resolve));
   }
 
   // ---------------------------------------------------------------------
@@ -601,107 +405,107 @@ export class Peer implements AsyncDisposable {
 
   /** The peer's id, assigned when the remote's `version` is accepted (0 before). */
   get id(): number {
-    return this.#id;
+    return this.#s.state.id;
   }
 
   /** The remote's address, `host:port`. */
   get addr(): string {
-    return this.#addr;
+    return this.#s.addr;
   }
 
   /** Whether the remote opened the connection. */
   get inbound(): boolean {
-    return this.#inbound;
+    return this.#s.inbound;
   }
 
   /** The remote's network address as sent in our `version`. */
   get na(): NetAddress | undefined {
-    return this.#na;
+    return this.#s.na;
   }
 
   /** The services the remote advertised (ours until its `version`). */
   get services(): bigint {
-    return this.#services;
+    return this.#s.state.services;
   }
 
   /** The remote's user agent. */
   get userAgent(): string {
-    return this.#userAgent;
+    return this.#s.state.userAgent;
   }
 
   /** The negotiated protocol version: the lower of ours and the remote's. */
   get protocolVersion(): number {
-    return this.#pver;
+    return this.#s.state.pver;
   }
 
   /** Whether the remote's `version` has been read. */
   get versionKnown(): boolean {
-    return this.#versionKnown;
+    return this.#s.state.versionKnown;
   }
 
   /** Whether the remote's `verack` has been read. */
   get verAckReceived(): boolean {
-    return this.#verAckReceived;
+    return this.#s.state.verAckReceived;
   }
 
   /** Whether the remote sent `sendheaders` (it wants headers, not block inventory). */
   get wantsHeaders(): boolean {
-    return this.#sendHeadersPreferred;
+    return this.#s.state.sendHeadersPreferred;
   }
 
   /** Whether the remote signals `NODE_WITNESS`, so its transactions are read with witness data. */
   get witnessEnabled(): boolean {
-    return this.#witnessEnabled;
+    return this.#s.state.witnessEnabled;
   }
 
   /** The height the remote reported in its `version`. */
   get startingHeight(): number {
-    return this.#startingHeight;
+    return this.#s.state.startingHeight;
   }
 
   /** The highest block height known for the remote. */
   get maxBlockHeight(): number {
-    return this.#maxBlockHeight;
+    return this.#s.state.maxBlockHeight;
   }
 
   /** The remote's clock minus ours, in seconds, from its `version`. */
   get timeOffset(): number {
-    return this.#timeOffset;
+    return this.#s.state.timeOffset;
   }
 
   /** The hash of the last block the remote announced, if recorded. */
   get lastAnnouncedBlock(): Uint8Array | undefined {
-    return this.#lastAnnouncedBlock;
+    return this.#s.state.lastAnnouncedBlock;
   }
 
   /** The nonce of our unanswered ping (0n when none). */
   get lastPingNonce(): bigint {
-    return this.#lastPingNonce;
+    return this.#s.state.lastPingNonce;
   }
 
   /** When our last ping was taken for writing (ms since the epoch, 0 for never), as soterd's `lastPingTime`. */
   get lastPingTime(): number {
-    return this.#lastPingTime;
+    return this.#s.state.lastPingTime;
   }
 
   /** The round trip of the last answered ping, in microseconds. */
   get lastPingMicros(): number {
-    return this.#lastPingMicros;
+    return this.#s.state.lastPingMicros;
   }
 
   /** When a message was last written (ms since the epoch, 0 for never). */
   get lastSend(): number {
-    return this.#lastSend;
+    return this.#s.state.lastSend;
   }
 
   /** When a message was last read (ms since the epoch, 0 for never). */
   get lastRecv(): number {
-    return this.#lastRecv;
+    return this.#s.state.lastRecv;
   }
 
   /** Bytes written, frame headers included (a failed write counts none). */
   get bytesSent(): number {
-    return this.#bytesSent;
+    return this.#s.state.bytesSent;
   }
 
   /**
@@ -709,32 +513,32 @@ export class Peer implements AsyncDisposable {
    * decode counts none (soterd counts the bytes it consumed).
    */
   get bytesReceived(): number {
-    return this.#bytesRecv;
+    return this.#s.state.bytesRecv;
   }
 
   /** When the connection was associated (ms since the epoch, 0 before). */
   get timeConnected(): number {
-    return this.#timeConnected;
+    return this.#s.state.timeConnected;
   }
 
   /** Whether a connection is associated and the peer has not disconnected. */
   get connected(): boolean {
-    return this.#conn !== undefined && this.#state !== "closed";
+    return this.#s.conn !== undefined && this.#s.phase !== "closed";
   }
 
   /** Encoded bytes queued and not yet taken by the connection. */
   get queuedBytes(): number {
-    return this.#queue.bytes;
+    return this.#s.queue.bytes;
   }
 
   /** The connection's local address, while connected. */
   get localAddr(): NetAddr | undefined {
-    return this.connected ? this.#conn?.localAddr : undefined;
+    return this.connected ? this.#s.conn?.localAddr : undefined;
   }
 
   /** The connection's remote address, while connected. */
   get remoteAddr(): NetAddr | undefined {
-    return this.connected ? this.#conn?.remoteAddr : undefined;
+    return this.connected ? this.#s.conn?.remoteAddr : undefined;
   }
 
   /**
@@ -743,7 +547,7 @@ export class Peer implements AsyncDisposable {
    * @param height The height.
    */
   updateMaxBlockHeight(height: number): void {
-    this.#maxBlockHeight = height;
+    this.#s.state.maxBlockHeight = height;
   }
 
   /**
@@ -752,7 +556,7 @@ export class Peer implements AsyncDisposable {
    * @param hash The block hash in wire order.
    */
   updateLastAnnouncedBlock(hash: Uint8Array): void {
-    this.#lastAnnouncedBlock = hash;
+    this.#s.state.lastAnnouncedBlock = hash;
   }
 
   /**
@@ -768,25 +572,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   statsSnapshot(): PeerStats {
-    return {
-      id: this.#id,
-      addr: this.#addr,
-      services: this.#services,
-      lastSend: this.#lastSend,
-      lastRecv: this.#lastRecv,
-      bytesSent: this.#bytesSent,
-      bytesRecv: this.#bytesRecv,
-      connTime: this.#timeConnected,
-      timeOffset: this.#timeOffset,
-      version: this.#advertisedPver,
-      userAgent: this.#userAgent,
-      inbound: this.#inbound,
-      startingHeight: this.#startingHeight,
-      lastBlock: this.#maxBlockHeight,
-      lastPingNonce: this.#lastPingNonce,
-      lastPingTime: this.#lastPingTime,
-      lastPingMicros: this.#lastPingMicros,
-    };
+    return this.#s.state.snapshot(this.#s.addr, this.#s.inbound);
   }
 
   /**
@@ -795,618 +581,7 @@ export class Peer implements AsyncDisposable {
    * @returns `address (inbound)` or `address (outbound)`.
    */
   toString(): string {
-    return `${this.#addr} (${this.#inbound ? "inbound" : "outbound"})`;
-  }
-
-  // ---------------------------------------------------------------------
-  // Internals: timers.
-
-  /** Reads the state afresh (TypeScript narrows fields across `await`). */
-  #isClosed(): boolean {
-    return this.#state === "closed";
-  }
-
-  #setTimer(ms: number, fn: () => void): TimerId | undefined {
-    if (this.#state === "closed") return undefined;
-    const clock = this.#cfg.clock;
-    const id: TimerId = clock.setTimeout(() => {
-      this.#timers.delete(id);
-      if (this.#state === "closed") return;
-      try {
-        fn();
-      } catch (err) {
-        // Only a listener called from a timer task can throw here.
-        this.#shutdown("listener-error", `Timer task failed: ${errorText(err)}`, err);
-      }
-    }, ms);
-    this.#timers.add(id);
-    return id;
-  }
-
-  #clearTimer(id: TimerId | undefined): void {
-    if (id === undefined || !this.#timers.has(id)) return;
-    this.#timers.delete(id);
-    this.#cfg.clock.clearTimeout(id);
-  }
-
-  #every(ms: number, fn: () => void): void {
-    const tick = () => {
-      fn();
-      this.#setTimer(ms, tick);
-    };
-    this.#setTimer(ms, tick);
-  }
-
-  /**
-   * Starts the idle timeout. Rather than re-arming a timer per message, the
-   * timer checks on firing whether a message was handled meanwhile (or is
-   * being handled) and waits again for the rest.
-   */
-  #startIdle(): void {
-    const cfg = this.#cfg;
-    const ms = cfg.idleTimeout;
-    this.#idleSince = cfg.clock.now();
-    const check = () => {
-      const idle = cfg.clock.now() - this.#idleSince;
-      if (this.#busy || idle < ms) {
-        this.#setTimer(this.#busy ? ms : ms - idle, check);
-        return;
-      }
-      this.#shutdown("idle-timeout", `No message from ${this} for ${ms / 1000} s`);
-    };
-    this.#setTimer(ms, check);
-  }
-
-  // ---------------------------------------------------------------------
-  // Internals: shutdown.
-
-  #abort(): void {
-    const reason = this.#cfg.signal?.reason;
-    this.#shutdown("aborted", `Aborted: ${errorText(reason)}`, reason);
-  }
-
-  #closeConn(): void {
-    const conn = this.#conn;
-    if (conn === undefined) return;
-    const reader = this.#reader;
-    const writer = this.#writer;
-    queueMicrotask(() => closeConnection(conn, reader, writer));
-  }
-
-  #shutdown(reason: DisconnectReason, message: string, cause?: unknown): void {
-    if (this.#state === "closed") return;
-    if ((reason === "read-failed" || reason === "write-failed") && isRemoteReset(cause)) {
-      return this.#shutdown("remote-closed", `${this} closed the connection: ${errorText(cause)}`, cause);
-    }
-    this.#state = "closed";
-    const err = new DisconnectError(reason, message, cause === undefined ? {} : { cause });
-    this.#reason = err;
-    for (const id of this.#timers) this.#cfg.clock.clearTimeout(id);
-    this.#timers.clear();
-    this.#stall.clear();
-    this.#trickle.clear();
-    for (const item of this.#queue.drain()) item.settle(false);
-    for (const item of this.#inflight) item.settle(false);
-    for (const sub of this.#subscriptions) sub.end();
-    this.#subscriptions.clear();
-    if (this.#abortListener !== undefined) {
-      this.#cfg.signal?.removeEventListener("abort", this.#abortListener);
-      this.#abortListener = undefined;
-    }
-    this.#wake?.();
-    this.#closeConn();
-    this.#ready.resolve(false);
-    this.#closed.resolve(err);
-  }
-
-  #refuse(refusal: VersionRefusal): void {
-    this.#shutdown(refusal.reason, refusal.message);
-  }
-
-  #listenerFailed(name: string, err: unknown): void {
-    this.#shutdown("listener-error", `Listener ${name} failed: ${errorText(err)}`, err);
-  }
-
-  // ---------------------------------------------------------------------
-  // Internals: writing.
-
-  #encode(msg: Message, pver: number, encoding: MessageEncoding): Uint8Array {
-    const cfg = this.#cfg;
-    return encodeMessage(msg, { magic: cfg.network.magic, pver, encoding, hasher: cfg.hasher });
-  }
-
-  #enqueue(msg: Message, encoding: MessageEncoding, frame: Uint8Array, pver: number): Promise<boolean> {
-    if (!this.#queue.fits(frame.length)) {
-      this.#shutdown(
-        "send-queue-full",
-        `Output queue full: ${this.#queue.entries} messages of ${this.#queue.bytes} bytes wait for ${this} and ${frame.length} more would exceed ${this.#cfg.maxQueueBytes} (with ${QUEUE_ENTRY_OVERHEAD} bytes a message)`,
-      );
-      return Promise.resolve(false);
-    }
-    const { promise, resolve } = deferred<boolean>();
-    this.#queue.push({ msg, encoding, frame, pver, settle: resolve });
-    this.#wake?.();
-    return promise;
-  }
-
-  /** Queues a message of the peer's own; encoding errors drop it. */
-  #queueInternal(msg: Message): Promise<boolean> {
-    if (this.#state === "closed" || this.#state === "new") return Promise.resolve(false);
-    let frame: Uint8Array;
-    try {
-      frame = this.#encode(msg, this.#pver, "base");
-    } catch (err) {
-      this.#notifyWrite(0, msg, err as Error);
-      return Promise.resolve(false);
-    }
-    return this.#enqueue(msg, "base", frame, this.#pver);
-  }
-
-  #notifyWrite(bytes: number, msg: Message, err: Error | undefined): void {
-    const fn = this.#cfg.listeners.onWrite;
-    if (fn === undefined) return;
-    try {
-      fn(this, bytes, msg, err);
-    } catch (e) {
-      this.#listenerFailed("onWrite", e);
-    }
-  }
-
-  /** Writes a message outside the queue (handshake); `false` when the peer must stop. */
-  async #writeDirect(msg: Message): Promise<boolean> {
-    let frame: Uint8Array;
-    try {
-      frame = this.#encode(msg, this.#pver, "witness");
-    } catch (err) {
-      // soterd ignores this too: e.g. a reject cannot exist below 70002.
-      this.#notifyWrite(0, msg, err as Error);
-      return this.#state !== "closed";
-    }
-    try {
-      await this.#writer!.write(frame);
-    } catch (err) {
-      if (this.#state !== "closed") {
-        this.#notifyWrite(0, msg, err as Error);
-        this.#shutdown("write-failed", `Cannot write to ${this}: ${errorText(err)}`, err);
-      }
-      return false;
-    }
-    this.#bytesSent += frame.length;
-    this.#lastSend = this.#cfg.clock.now();
-    this.#notifyWrite(frame.length, msg, undefined);
-    return this.#state !== "closed";
-  }
-
-  /** Writes a reject, then disconnects (within the response timeout if the remote does not read). */
-  async #rejectThenDisconnect(
-    reject: RejectMessage,
-    reason: DisconnectReason,
-    message: string,
-    cause?: unknown,
-  ): Promise<void> {
-    // Should writing the reject fail, this is still why the peer goes.
-    this.#closing = { reason, message, cause };
-    const written = this.pushRejectMsg(reject.cmd, reject.code, reject.reason, reject.hash);
-    let guard: TimerId | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      guard = this.#setTimer(this.#cfg.stallResponseTimeout, resolve);
-    });
-    await Promise.race([written, timeout]);
-    this.#clearTimer(guard);
-    this.#shutdown(reason, message, cause);
-  }
-
-  async #writeLoop(writer: WritableStreamDefaultWriter<Uint8Array>): Promise<void> {
-    const clock = this.#cfg.clock;
-    while (this.#state === "open") {
-      if (this.#queue.length === 0) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-        this.#wake = undefined;
-        continue;
-      }
-      const batch = this.#queue.take(WRITE_BATCH_BYTES);
-      this.#inflight = batch;
-      const now = clock.now();
-      let total = 0;
-      for (const item of batch) {
-        total += item.frame.length;
-        const msg = item.msg;
-        if (msg.command === "ping" && this.#pver > BIP0031_VERSION) {
-          this.#lastPingNonce = msg.nonce;
-          this.#lastPingTime = now;
-        }
-        this.#stall.sent(msg.command, now);
-      }
-      let chunk: Uint8Array;
-      if (batch.length === 1) {
-        chunk = batch[0]!.frame;
-      } else {
-        chunk = new Uint8Array(total);
-        let at = 0;
-        for (const item of batch) {
-          chunk.set(item.frame, at);
-          at += item.frame.length;
-        }
-      }
-      try {
-        await writer.write(chunk);
-      } catch (err) {
-        this.#inflight = [];
-        this.#queue.release(total, batch.length);
-        for (const item of batch) item.settle(false);
-        if (!this.#isClosed()) {
-          for (const item of batch) this.#notifyWrite(0, item.msg, err as Error);
-          const closing = this.#closing;
-          if (closing !== undefined) this.#shutdown(closing.reason, closing.message, closing.cause);
-          else this.#shutdown("write-failed", `Cannot write to ${this}: ${errorText(err)}`, err);
-        }
-        return;
-      }
-      this.#inflight = [];
-      this.#queue.release(total, batch.length);
-      this.#bytesSent += total;
-      this.#lastSend = clock.now();
-      // A disconnect during the write already settled the batch as dropped:
-      // do not report it as written after that.
-      if (this.#isClosed()) return;
-      for (const item of batch) {
-        item.settle(true);
-        this.#notifyWrite(item.frame.length, item.msg, undefined);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------
-  // Internals: reading.
-
-  async #readFrame(): Promise<ReadResult> {
-    const reader = this.#reader!;
-    for (;;) {
-      if (this.#state === "closed") return { kind: "closed" };
-      let frame;
-      try {
-        frame = this.#decoder.next();
-      } catch (err) {
-        if (!(err instanceof MessageError)) throw err;
-        const fn = this.#cfg.listeners.onRead;
-        if (fn !== undefined) {
-          try {
-            fn(this, 0, undefined, err);
-          } catch (e) {
-            this.#listenerFailed("onRead", e);
-            return { kind: "closed" };
-          }
-        }
-        return { kind: "error", error: err };
-      }
-      if (frame !== undefined) {
-        this.#bytesRecv += frame.bytes;
-        this.#lastRecv = this.#cfg.clock.now();
-        const fn = this.#cfg.listeners.onRead;
-        if (fn !== undefined) {
-          try {
-            fn(this, frame.bytes, frame.message, undefined);
-          } catch (e) {
-            this.#listenerFailed("onRead", e);
-            return { kind: "closed" };
-          }
-        }
-        return { kind: "message", message: frame.message, payload: frame.payload };
-      }
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (err) {
-        return this.#isClosed() ? { kind: "closed" } : { kind: "failed", error: err };
-      }
-      if (r.done) return { kind: "end", partial: !this.#decoder.idle };
-      this.#decoder.push(r.value);
-    }
-  }
-
-  /** Ends the peer after a read that gave no message (with soterd's reject where it sends one). */
-  #readFailed(r: ReadResult): Promise<void> | undefined {
-    switch (r.kind) {
-      case "closed":
-      case "message":
-        return undefined;
-      case "failed":
-        this.#shutdown("read-failed", `Cannot read from ${this}: ${errorText(r.error)}`, r.error);
-        return undefined;
-      case "end":
-        if (r.partial && this.#state === "open") {
-          const text = `Can't read message from ${this}: unexpected EOF`;
-          return this.#rejectThenDisconnect(
-            makeReject("malformed", RejectCode.MALFORMED, text),
-            "malformed",
-            text,
-          );
-        }
-        this.#shutdown("remote-closed", `${this} closed the connection`);
-        return undefined;
-      case "error": {
-        const text = `Can't read message from ${this}: ${r.error.message}`;
-        if (this.#state !== "open") {
-          // During the handshake soterd just disconnects.
-          this.#shutdown("malformed", text, r.error);
-          return undefined;
-        }
-        return this.#rejectThenDisconnect(
-          makeReject("malformed", RejectCode.MALFORMED, text),
-          "malformed",
-          text,
-          r.error,
-        );
-      }
-    }
-  }
-
-  async #run(conn: Conn): Promise<void> {
-    try {
-      try {
-        this.#reader = conn.readable.getReader();
-        this.#writer = conn.writable.getWriter();
-      } catch (err) {
-        this.#shutdown("read-failed", `Cannot use the connection to ${this}: ${errorText(err)}`, err);
-        return;
-      }
-      this.#reader.closed.catch(noop);
-      this.#writer.closed.catch(noop);
-      const ms = this.#cfg.handshakeTimeout;
-      const handshakeTimer = this.#setTimer(ms, () => {
-        this.#shutdown("handshake-timeout", `Protocol negotiation with ${this} timed out after ${ms / 1000} s`);
-      });
-      if (!(await this.#negotiate())) return;
-      this.#clearTimer(handshakeTimer);
-      this.#open();
-      await this.#readLoop();
-    } catch (err) {
-      // Nothing above should throw; if it does, the peer still only disconnects.
-      this.#shutdown("read-failed", `Peer ${this} failed: ${errorText(err)}`, err);
-    }
-  }
-
-  async #writeLocalVersion(): Promise<boolean> {
-    const cfg = this.#cfg;
-    let height = 0;
-    if (cfg.newestBlock !== undefined) {
-      try {
-        height = (await cfg.newestBlock()).height;
-      } catch (err) {
-        this.#shutdown("newest-block-error", `Cannot make a version message: ${errorText(err)}`, err);
-        return false;
-      }
-      if (this.#state === "closed") return false;
-    }
-    // A 63-bit nonce, as soterd's rand.Int63.
-    const nonce = randomU64(cfg.random) & 0x7fff_ffff_ffff_ffffn;
-    cfg.sentNonces.add(nonce);
-    const na = this.#na ?? hostNetAddress("", 0, 0n);
-    const msg = buildLocalVersion(cfg, na, nonce, height, cfg.clock.now());
-    return await this.#writeDirect(msg);
-  }
-
-  async #negotiate(): Promise<boolean> {
-    const cfg = this.#cfg;
-    if (!this.#inbound && !(await this.#writeLocalVersion())) return false;
-    const r = await this.#readFrame();
-    if (r.kind !== "message") {
-      await this.#readFailed(r);
-      return false;
-    }
-    const first = r.message;
-    if (first.command !== "version") {
-      await this.#writeDirect(makeReject(first.command, RejectCode.MALFORMED, VERSION_FIRST_REASON));
-      this.#shutdown("version-not-first", `${this} sent ${first.command} before version`);
-      return false;
-    }
-    const msg = first;
-    const refusal = checkRemoteVersion(cfg, msg, cfg.sentNonces);
-    if (refusal !== undefined) {
-      if (refusal.reject !== undefined) await this.#writeDirect(refusal.reject);
-      this.#refuse(refusal);
-      return false;
-    }
-
-    // Negotiate.
-    this.#advertisedPver = msg.protocolVersion >>> 0;
-    this.#pver = Math.min(this.#pver, this.#advertisedPver);
-    this.#versionKnown = true;
-    this.#services = msg.services;
-    this.#maxBlockHeight = msg.lastBlock;
-    this.#startingHeight = msg.lastBlock;
-    this.#timeOffset = Number(msg.timestamp) - Math.floor(cfg.clock.now() / 1000);
-    this.#id = ++nodeCount;
-    this.#userAgent = msg.userAgent;
-    this.#witnessEnabled = hasService(msg.services, ServiceFlag.NODE_WITNESS);
-    this.#decoder.pver = this.#pver;
-    this.#decoder.encoding = this.#witnessEnabled ? "witness" : "base";
-
-    const listener = cfg.listeners.onVersion;
-    if (listener !== undefined) {
-      let reject: RejectMessage | undefined | void;
-      try {
-        const out = listener(this, msg);
-        reject = isThenable(out) ? await out : out;
-      } catch (err) {
-        this.#listenerFailed("onVersion", err);
-        return false;
-      }
-      if (this.#state === "closed") return false;
-      if (reject !== undefined && reject !== null) {
-        await this.#writeDirect(reject);
-        this.#shutdown("version-rejected", `Version of ${this} rejected: ${reject.reason}`);
-        return false;
-      }
-    }
-
-    const obsolete = checkObsolete(msg);
-    if (obsolete !== undefined) {
-      if (obsolete.reject !== undefined) await this.#writeDirect(obsolete.reject);
-      this.#refuse(obsolete);
-      return false;
-    }
-
-    if (this.#inbound && !(await this.#writeLocalVersion())) return false;
-    this.#remoteVersion = msg;
-    return this.#state !== "closed";
-  }
-
-  #open(): void {
-    const cfg = this.#cfg;
-    this.#state = "open";
-    // Our verack goes first; what was queued during the handshake follows,
-    // re-encoded if the negotiated version differs.
-    const early = this.#queue.drain();
-    const verack: Message = { command: "verack" };
-    const verackFrame = this.#encode(verack, this.#pver, "base");
-    const { resolve } = deferred<boolean>();
-    this.#queue.push({ msg: verack, encoding: "base", frame: verackFrame, pver: this.#pver, settle: resolve });
-    for (const item of early) {
-      if (item.pver !== this.#pver) {
-        try {
-          item.frame = this.#encode(item.msg, this.#pver, item.encoding);
-          item.pver = this.#pver;
-        } catch (err) {
-          item.settle(false);
-          this.#notifyWrite(0, item.msg, err as Error);
-          continue;
-        }
-      }
-      this.#queue.push(item);
-    }
-    // Our version expects a verack.
-    this.#stall.sent("version", cfg.clock.now());
-    this.#startIdle();
-    this.#every(cfg.pingInterval, () => {
-      void this.#queueInternal({ command: "ping", nonce: randomU64(cfg.random) });
-    });
-    this.#every(cfg.stallTickInterval, () => {
-      const overdue = this.#stall.check(cfg.clock.now());
-      if (overdue !== undefined) {
-        this.#shutdown("stalled", `${this} appears to be stalled or misbehaving: ${overdue} timeout`);
-      }
-    });
-    this.#every(cfg.trickleInterval, () => {
-      if (this.#trickle.pending === 0) return;
-      for (const invList of this.#trickle.flush()) void this.#queueInternal({ command: "inv", invList });
-    });
-    void this.#writeLoop(this.#writer!).catch((err) => {
-      this.#shutdown("write-failed", `Cannot write to ${this}: ${errorText(err)}`, err);
-    });
-    this.#ready.resolve(true);
-  }
-
-  async #readLoop(): Promise<void> {
-    const clock = this.#cfg.clock;
-    const version = this.#remoteVersion;
-    this.#remoteVersion = undefined;
-    if (version !== undefined) {
-      const p = this.#publish(version);
-      if (p !== undefined) await p;
-    }
-    while (this.#state === "open") {
-      const r = await this.#readFrame();
-      if (r.kind !== "message") {
-        await this.#readFailed(r);
-        return;
-      }
-      const msg = r.message;
-      this.#stall.received(msg.command);
-      this.#busy = true;
-      this.#stall.handlerStarted(clock.now());
-      const p = this.#handle(msg, r.payload);
-      if (p !== undefined) await p;
-      this.#stall.handlerFinished(clock.now());
-      if (this.#state !== "open") return;
-      this.#busy = false;
-      this.#idleSince = clock.now();
-    }
-  }
-
-  /** The peer's own handling of a message, then the listener and subscribers. */
-  #handle(msg: Message, payload: Uint8Array): Promise<void> | undefined {
-    switch (msg.command) {
-      case "version":
-        return this.#rejectThenDisconnect(
-          makeReject("version", RejectCode.DUPLICATE, "duplicate version message"),
-          "duplicate-version",
-          `${this} sent a second version`,
-        );
-      case "verack":
-        if (this.#verAckReceived) {
-          this.#shutdown("duplicate-verack", `${this} sent a second verack`);
-          return undefined;
-        }
-        this.#verAckReceived = true;
-        break;
-      case "ping":
-        if (this.#pver > BIP0031_VERSION) void this.#queueInternal({ command: "pong", nonce: msg.nonce });
-        break;
-      case "pong":
-        if (this.#pver > BIP0031_VERSION && this.#lastPingNonce !== 0n && msg.nonce === this.#lastPingNonce) {
-          this.#lastPingMicros = Math.round((this.#cfg.clock.now() - this.#lastPingTime) * 1000);
-          this.#lastPingNonce = 0n;
-        }
-        break;
-      case "sendheaders":
-        this.#sendHeadersPreferred = true;
-        break;
-      case "filteradd":
-      case "filterclear":
-      case "filterload":
-        if (!hasService(this.#cfg.services, ServiceFlag.NODE_BLOOM)) {
-          if (this.#pver >= BIP0111_VERSION) {
-            this.#shutdown(
-              "bloom-not-supported",
-              `${this} sent ${msg.command} at protocol version ${this.#pver} although we do not signal bloom filter support`,
-            );
-          }
-          return undefined;
-        }
-        break;
-    }
-    return this.#deliver(msg, payload);
-  }
-
-  #deliver(msg: Message, payload: Uint8Array): Promise<void> | undefined {
-    const name = LISTENER_NAMES[msg.command];
-    const fn = this.#cfg.listeners[name] as ((peer: Peer, msg: Message, payload: Uint8Array) => unknown) | undefined;
-    if (fn !== undefined) {
-      let out: unknown;
-      try {
-        out = fn(this, msg, payload);
-      } catch (err) {
-        this.#listenerFailed(name, err);
-        return undefined;
-      }
-      if (isThenable(out)) return this.#finishDelivery(name, out, msg);
-    }
-    return this.#publish(msg);
-  }
-
-  async #finishDelivery(name: keyof PeerListeners, pending: PromiseLike<unknown>, msg: Message): Promise<void> {
-    try {
-      await pending;
-    } catch (err) {
-      this.#listenerFailed(name, err);
-      return;
-    }
-    if (this.#state !== "open") return;
-    const p = this.#publish(msg);
-    if (p !== undefined) await p;
-  }
-
-  #publish(msg: Message): Promise<void> | undefined {
-    if (this.#subscriptions.size === 0) return undefined;
-    let waits: Promise<void>[] | undefined;
-    for (const sub of this.#subscriptions) {
-      const w = sub.push(msg);
-      if (w !== undefined) (waits ??= []).push(w);
-    }
-    return waits === undefined ? undefined : Promise.all(waits).then(noop);
+    return this.#s.toString();
   }
 
   /** Queues a getblocks or getheaders unless it repeats the previous one. */
@@ -1417,19 +592,7 @@ export class Peer implements AsyncDisposable {
     stopHash: Uint8Array,
   ): boolean {
     if (previous.isRepeat(locator, stopHash)) return false;
-    if (locator.length > MAX_BLOCK_LOCATORS_PER_MSG) {
-      throw new MessageError(
-        "too-many-entries",
-        `Cannot encode ${command}: block locator height count ${locator.length} exceeds ${MAX_BLOCK_LOCATORS_PER_MSG}`,
-        { command },
-      );
-    }
-    void this.queueMessage({
-      command,
-      protocolVersion: PROTOCOL_VERSION,
-      blockLocatorHeight: [...locator],
-      hashStop: stopHash,
-    });
+    void this.queueMessage(locatorMessage(command, locator, stopHash));
     previous.record(locator, stopHash);
     return true;
   }

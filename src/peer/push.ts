@@ -4,10 +4,17 @@
  *
  * @module
  */
+import { MessageError } from "../wire/errors.ts";
 import { bytesEqual, ZERO_HASH } from "../wire/hex.ts";
 import type { AddrCacheMessage } from "../wire/messages/addrcache.ts";
 import { MAX_ADDR_PER_MSG } from "../wire/messages/addr.ts";
+import {
+  type GetBlocksMessage,
+  type GetHeadersMessage,
+  MAX_BLOCK_LOCATORS_PER_MSG,
+} from "../wire/messages/getblocks.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
+import { PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { randomBelow, type RandomSource } from "./random.ts";
 
 /**
@@ -112,4 +119,30 @@ export class RepeatFilter {
     this.#start = locator[0];
     this.#stop = stopHash.slice();
   }
+}
+
+/**
+ * Makes a `getblocks` or `getheaders` for a locator (at most one height)
+ * and a stop hash.
+ *
+ * @param command The command.
+ * @param locator The block locator heights.
+ * @param stopHash The stop hash in wire order.
+ * @returns The message.
+ * @throws {MessageError} for more than one locator height.
+ */
+export function locatorMessage(
+  command: "getblocks" | "getheaders",
+  locator: readonly number[],
+  stopHash: Uint8Array,
+): GetBlocksMessage | GetHeadersMessage {
+  if (locator.length > MAX_BLOCK_LOCATORS_PER_MSG) {
+    throw new MessageError(
+      "too-many-entries",
+      `Cannot encode ${command}: block locator height count ${locator.length} exceeds ${MAX_BLOCK_LOCATORS_PER_MSG}`,
+      { command },
+    );
+  }
+  const fields = { protocolVersion: PROTOCOL_VERSION, blockLocatorHeight: [...locator], hashStop: stopHash };
+  return command === "getblocks" ? { command, ...fields } : { command, ...fields };
 }

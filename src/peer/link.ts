@@ -1,0 +1,267 @@
+/**
+ * The peer's I/O driver: it reads a {@linkcode Conn} into a
+ * {@linkcode FrameDecoder} and hands each verified frame to its host, and
+ * writes the output queue in batches. It knows streams and frames, not the
+ * protocol.
+ *
+ * Reading decodes every frame a chunk holds before asking for the next
+ * chunk, with no promise per message: the host returns a promise only when
+ * a message must be waited for (an async listener, a full subscriber), and
+ * reading resumes once it settles. Writing starts in the microtask after
+ * the first message is queued, so what is queued in one tick goes out in
+ * one write; while a write is in flight, messages gather for the next.
+ *
+ * @module
+ */
+import type { FrameDecoder } from "../wire/decoder.ts";
+import type { DecodedFrame } from "../wire/frame.ts";
+import { MessageError } from "../wire/errors.ts";
+import type { Conn } from "./conn.ts";
+import type { OutItem, OutQueue } from "./outqueue.ts";
+
+/** Frames written in one tick are joined into writes of about this size. */
+const WRITE_BATCH_BYTES = 256 * 1024;
+
+function noop(): void {}
+
+/** What the driver reports to. */
+export interface LinkHost {
+  /**
+   * A frame arrived, its checksum verified.
+   *
+   * @returns A promise when reading must wait until it settles.
+   */
+  onFrame(frame: DecodedFrame): Promise<void> | undefined;
+  /** A frame could not be decoded; reading has stopped. */
+  onMalformed(err: MessageError): void;
+  /** The remote ended the stream (`partial`: in the middle of a frame); reading has stopped. */
+  onEnd(partial: boolean): void;
+  /** Reading failed; reading has stopped. */
+  onReadError(err: unknown): void;
+  /** Messages are about to be written. */
+  onSending(batch: readonly OutItem[], now: number): void;
+  /** Messages were written (`bytes` in all). */
+  onWritten(batch: readonly OutItem[], bytes: number): void;
+  /** Writing failed; writing has stopped. */
+  onWriteError(batch: readonly OutItem[], err: unknown): void;
+  /** Something that should not throw did. */
+  onCrash(err: unknown): void;
+  /** The current time in milliseconds. */
+  now(): number;
+}
+
+/**
+ * Closes a connection and its streams. The link calls it from a microtask,
+ * not from its own methods: the errors the streams make and keep while
+ * closing (a terminated stream, a closed connection) record the receivers
+ * of the stack frames they are made in (V8 until the stack is formatted,
+ * Deno for good). Made inside a method of the peer, they would record the
+ * peer, and a connection still referenced by the application would keep
+ * the closed peer alive.
+ */
+function closeConnection(
+  conn: Conn,
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  writer: WritableStreamDefaultWriter<Uint8Array> | undefined,
+): void {
+  try {
+    conn.close();
+  } catch {
+    // close() must not throw; be safe anyway.
+  }
+  reader?.cancel().catch(noop);
+  writer?.abort().catch(noop);
+}
+
+/** Joins frames into one buffer. */
+function join(batch: readonly OutItem[], total: number): Uint8Array {
+  if (batch.length === 1) return batch[0]!.frame;
+  const chunk = new Uint8Array(total);
+  let at = 0;
+  for (const item of batch) {
+    chunk.set(item.frame, at);
+    at += item.frame.length;
+  }
+  return chunk;
+}
+
+/** Reads frames from a connection and writes queued messages to it. */
+export class Link {
+  readonly #conn: Conn;
+  /** The decoder; the host adjusts its version and encoding after the handshake. */
+  readonly decoder: FrameDecoder;
+  readonly #queue: OutQueue;
+  readonly #host: LinkHost;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #reading = false;
+  #output = false;
+  #flushScheduled = false;
+  #inflight: OutItem[] | undefined;
+  #inflightBytes = 0;
+  #stopped = false;
+
+  /**
+   * Creates a driver; nothing happens before {@linkcode Link.start}.
+   *
+   * @param conn The connection.
+   * @param decoder The frame decoder.
+   * @param queue The output queue, filled by the host.
+   * @param host Whom to report to.
+   */
+  constructor(conn: Conn, decoder: FrameDecoder, queue: OutQueue, host: LinkHost) {
+    this.#conn = conn;
+    this.decoder = decoder;
+    this.#queue = queue;
+    this.#host = host;
+  }
+
+  /**
+   * Takes the connection's reader and writer.
+   *
+   * @throws When the streams are locked or unusable.
+   */
+  start(): void {
+    this.#reader = this.#conn.readable.getReader();
+    this.#writer = this.#conn.writable.getWriter();
+    this.#reader.closed.catch(noop);
+    this.#writer.closed.catch(noop);
+  }
+
+  /** Starts (or resumes) reading. */
+  read(): void {
+    if (this.#reading || this.#stopped) return;
+    this.#reading = true;
+    this.#drain();
+  }
+
+  /**
+   * Writes a frame now, outside the queue (the handshake's messages).
+   *
+   * @param frame The frame.
+   * @returns The write's promise.
+   */
+  writeNow(frame: Uint8Array): Promise<void> {
+    return this.#writer!.write(frame);
+  }
+
+  /** From now on, queued messages are written. */
+  openOutput(): void {
+    this.#output = true;
+    this.kick();
+  }
+
+  /** Messages were queued: write them soon. */
+  kick(): void {
+    if (!this.#output || this.#flushScheduled || this.#inflight !== undefined || this.#stopped) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flush);
+  }
+
+  /**
+   * Stops reading and writing for good and closes the connection (in a
+   * microtask). Messages being written settle as dropped.
+   */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const inflight = this.#inflight;
+    if (inflight !== undefined) { for (const item of inflight) item.settle(false); }
+    const conn = this.#conn;
+    const reader = this.#reader;
+    const writer = this.#writer;
+    queueMicrotask(() => closeConnection(conn, reader, writer));
+  }
+
+  // -------------------------------------------------------------------
+  // Reading.
+
+  /** Hands over every frame already buffered, then asks for more bytes. */
+  #drain(): void {
+    const dec = this.decoder;
+    const host = this.#host;
+    try {
+      for (;;) {
+        if (this.#stopped) return;
+        let frame: DecodedFrame | undefined;
+        try {
+          frame = dec.next();
+        } catch (err) {
+          if (!(err instanceof MessageError)) throw err;
+          this.#reading = false;
+          host.onMalformed(err);
+          return;
+        }
+        if (frame === undefined) break;
+        const wait = host.onFrame(frame);
+        if (wait !== undefined) {
+          wait.then(this.#resume, this.#crash);
+          return;
+        }
+      }
+      this.#reader!.read().then(this.#onChunk, this.#onReadError);
+    } catch (err) {
+      this.#crash(err);
+    }
+  }
+
+  readonly #resume = (): void => this.#drain();
+
+  readonly #crash = (err: unknown): void => {
+    this.#reading = false;
+    if (!this.#stopped) this.#host.onCrash(err);
+  };
+
+  readonly #onChunk = (r: ReadableStreamReadResult<Uint8Array>): void => {
+    if (this.#stopped) return;
+    if (r.done) {
+      this.#reading = false;
+      this.#host.onEnd(!this.decoder.idle);
+      return;
+    }
+    this.decoder.push(r.value);
+    this.#drain();
+  };
+
+  readonly #onReadError = (err: unknown): void => {
+    this.#reading = false;
+    if (!this.#stopped) this.#host.onReadError(err);
+  };
+
+  // -------------------------------------------------------------------
+  // Writing.
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#stopped || this.#inflight !== undefined || this.#queue.length === 0) return;
+    const batch = this.#queue.take(WRITE_BATCH_BYTES);
+    let total = 0;
+    for (const item of batch) total += item.frame.length;
+    this.#inflight = batch;
+    this.#inflightBytes = total;
+    try {
+      this.#host.onSending(batch, this.#host.now());
+      this.#writer!.write(join(batch, total)).then(this.#onWritten, this.#onWriteError);
+    } catch (err) {
+      this.#onWriteError(err);
+    }
+  };
+
+  readonly #onWritten = (): void => {
+    const batch = this.#inflight!;
+    const total = this.#inflightBytes;
+    this.#inflight = undefined;
+    this.#queue.release(total, batch.length);
+    this.#host.onWritten(batch, total);
+    if (!this.#stopped && this.#queue.length > 0) this.#flush();
+  };
+
+  readonly #onWriteError = (err: unknown): void => {
+    const batch = this.#inflight ?? [];
+    this.#inflight = undefined;
+    this.#queue.release(this.#inflightBytes, batch.length);
+    for (const item of batch) item.settle(false);
+    this.#output = false;
+    this.#host.onWriteError(batch, err);
+  };
+}
