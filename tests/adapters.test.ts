@@ -277,7 +277,10 @@ describe(`adapters (${runtime})`, () => {
       for await (const conn of listener) seen.push(conn);
     })();
     const client = await connect("127.0.0.1", listener.addr.port);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const accepted = async () => {
+      while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await within(accepted(), "the accept");
     listener.close();
     listener.close(); // idempotent
     await within(iterating, "iteration end");

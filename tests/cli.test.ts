@@ -24,6 +24,7 @@ import { Dag } from "../examples/lib/dag.ts";
 import { DagNode } from "../examples/lib/node.ts";
 import { cleanupsAfterAll, connect, listen, runtime } from "./_runtime.ts";
 import { within } from "./_util.ts";
+import { Remote } from "./peer_helpers.ts";
 
 const cleanups = cleanupsAfterAll();
 
@@ -220,11 +221,14 @@ describe(`cli probe and listen in-process (${runtime})`, () => {
 
   it("probe: a remote that closes after the handshake is an error", async () => {
     const port = await scripted(async (conn) => {
-      const r = conn.readable.getReader();
-      await r.read(); // our version
-      await write(conn, encodeMessage(version(), { magic: SIMNET.magic }));
-      await write(conn, encodeMessage({ command: "verack" }, { magic: SIMNET.magic }));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const remote = new Remote(conn);
+      await remote.expect("version");
+      await remote.send(version());
+      await remote.send({ command: "verack" });
+      // Close once the probe is past the handshake (it pings) and all it
+      // sent is read: closing on unread bytes would reset the connection,
+      // and a reset may discard what the probe had not read yet.
+      for (let msg = await remote.next(); msg !== undefined && msg.command !== "ping"; msg = await remote.next());
       conn.close();
     });
     const run = cli(["probe", `127.0.0.1:${port}`, "--network", "simnet"]);
