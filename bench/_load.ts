@@ -29,6 +29,7 @@ import type { Clock, TimerId } from "../src/peer/clock.ts";
 import type { PeerConfig } from "../src/peer/config.ts";
 import { LruSet } from "../src/peer/lru.ts";
 import { Peer } from "../src/peer/peer.ts";
+import { RAW, rawOf } from "../src/peer/raw.ts";
 
 type Adapter = typeof DenoAdapter;
 
@@ -223,9 +224,16 @@ class ConnCounter {
   wrap(conn: Conn): Conn {
     this.opened++;
     let done = false;
+    // The streams are passed on when asked for, and the callback side the
+    // adapters offer a Peer too, so that counting changes nothing.
     return {
-      readable: conn.readable,
-      writable: conn.writable,
+      get readable() {
+        return conn.readable;
+      },
+      get writable() {
+        return conn.writable;
+      },
+      [RAW]: () => rawOf(conn),
       localAddr: conn.localAddr,
       remoteAddr: conn.remoteAddr,
       close: () => {
@@ -235,7 +243,7 @@ class ConnCounter {
         }
         conn.close();
       },
-    };
+    } as Conn;
   }
 
   get open(): number {

@@ -53,7 +53,9 @@ if (json) {
   const r = report;
   const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
   const perPair = (p: PerPair) =>
-    `${kb(p.rssPerPair)} RSS, ${kb(p.heapPerPair)} heap, ${kb(p.externalPerPair)} external a pair`;
+    `${kb(p.rssPerPair)} RSS, ${kb(p.heapPerPair)} heap, ${kb(p.externalPerPair)} external a pair (${
+      kb(p.rssPerPair / 2)
+    } RSS a peer)`;
   const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
   const left = (c: LeakCheck) =>
     [

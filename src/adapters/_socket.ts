@@ -10,11 +10,16 @@
  * runtime has taken all its bytes, so `writable` queues at most
  * `HIGH_WATER_MARK` bytes before `desiredSize` drops to zero.
  *
+ * The streams are made when first asked for. A `Peer` takes the callback
+ * side instead ({@linkcode RawConn}): chunks go straight to it, writes
+ * report by callback, and an idle connection holds no stream objects.
+ *
  * @module
  */
 import { byteStrategy, closedError, formatAddr, toConnectionError } from "./_common.ts";
 import type { ConnectionError } from "./errors.ts";
 import type { Conn, NetAddr } from "./types.ts";
+import { RAW, type RawCapable, type RawConn, type RawSink } from "../peer/raw.ts";
 
 /** What a runtime socket must do for {@linkcode SocketConn}. */
 export interface SocketOps {
@@ -25,6 +30,9 @@ export interface SocketOps {
   /** Sends `chunk`; returns a promise when the runtime has not taken all of
    * it yet. Throws or rejects on failure. */
   write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Sends `chunk` and calls `done` once the runtime has taken it, with an
+   * error on failure (maybe from within the call). */
+  send(chunk: Uint8Array, done: (err?: unknown) => void): void;
   /** Half-closes: sends FIN once the bytes written are out. */
   end(): Promise<void> | undefined;
   /** Releases the socket at once; must tolerate repeated calls. */
@@ -32,19 +40,24 @@ export interface SocketOps {
 }
 
 /** A connection over a callback-style socket. */
-export class SocketConn implements Conn {
-  /** Bytes from the remote. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Bytes to the remote. */
-  readonly writable: WritableStream<Uint8Array>;
+export class SocketConn implements Conn, RawCapable {
   /** This side's address. */
   readonly localAddr: NetAddr;
   /** The remote side's address. */
   readonly remoteAddr: NetAddr;
   readonly #ops: SocketOps;
   readonly #label: string;
-  #rc!: ReadableStreamDefaultController<Uint8Array>;
-  #wc!: WritableStreamDefaultController;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #rc: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #wc: WritableStreamDefaultController | undefined;
+  /** The callback consumer, once it took over. */
+  #sink: RawSink | undefined;
+  /** Chunks and the end (or an error) that arrived before any consumer. */
+  #early: Uint8Array[] | undefined;
+  #earlyEnd: { err: unknown } | undefined;
+  /** The raw write waiting for the runtime. */
+  #rawPending: ((err?: unknown) => void) | undefined;
   #paused = false;
   #readDone = false;
   #writeDone = false;
@@ -63,9 +76,22 @@ export class SocketConn implements Conn {
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
     this.#label = formatAddr(remoteAddr.hostname, remoteAddr.port);
-    this.readable = new ReadableStream<Uint8Array>({
+  }
+
+  /** Bytes from the remote. */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable !== undefined) return this.#readable;
+    const early = this.#early;
+    const end = this.#earlyEnd;
+    this.#early = this.#earlyEnd = undefined;
+    this.#readable = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.#rc = c;
+        for (const chunk of early ?? []) c.enqueue(chunk);
+        if (end !== undefined) {
+          if (end.err === undefined) c.close();
+          else c.error(end.err);
+        }
       },
       pull: () => {
         if (this.#paused && !this.#closed) {
@@ -80,9 +106,16 @@ export class SocketConn implements Conn {
         this.#finishIfDone();
       },
     }, byteStrategy);
-    this.writable = new WritableStream<Uint8Array>({
+    return this.#readable;
+  }
+
+  /** Bytes to the remote. */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable !== undefined) return this.#writable;
+    this.#writable = new WritableStream<Uint8Array>({
       start: (c) => {
         this.#wc = c;
+        if (this.#closed) c.error(closedError(this.#label));
       },
       write: (chunk) => {
         if (this.#closed) throw closedError(this.#label);
@@ -96,6 +129,42 @@ export class SocketConn implements Conn {
       },
       abort: () => this.close(),
     }, byteStrategy);
+    return this.#writable;
+  }
+
+  /** The callback side, unless the streams are in use. */
+  [RAW](): RawConn | undefined {
+    if (this.#readable !== undefined || this.#writable !== undefined || this.#sink !== undefined) return undefined;
+    return {
+      start: (sink) => {
+        this.#sink = sink;
+        const early = this.#early;
+        const end = this.#earlyEnd;
+        this.#early = this.#earlyEnd = undefined;
+        for (const chunk of early ?? []) sink.data(chunk);
+        if (end !== undefined) {
+          if (end.err === undefined) sink.end();
+          else sink.error(end.err);
+        }
+      },
+      pause: () => this.#pause(),
+      resume: () => {
+        if (this.#paused && !this.#closed) {
+          this.#paused = false;
+          this.#ops.resume();
+        }
+      },
+      write: (chunk, done) => {
+        if (this.#closed) return done(closedError(this.#label));
+        this.#rawPending = done;
+        this.#ops.send(chunk, (err) => {
+          if (this.#rawPending !== done) return; // failed meanwhile
+          this.#rawPending = undefined;
+          if (err === undefined) done();
+          else done(this.#closed ? closedError(this.#label, err) : toConnectionError(err, this.#label));
+        });
+      },
+    };
   }
 
   /** Settles with the operation, or rejects as soon as the conn fails. */
@@ -134,14 +203,17 @@ export class SocketConn implements Conn {
     this.#closed = true;
     if (!this.#readDone) {
       this.#readDone = true;
-      try {
-        if (readErr) this.#rc.error(readErr);
-        else this.#rc.close();
-      } catch { /* already closed */ }
+      this.#deliverEnd(readErr);
     }
-    this.#wc.error(writeErr);
+    this.#wc?.error(writeErr);
     this.#rejectPending?.(writeErr);
     this.#rejectPending = undefined;
+    const pending = this.#rawPending;
+    this.#rawPending = undefined;
+    pending?.(writeErr);
+    // Keep nothing of the consumer: a closed peer must not be kept alive
+    // by its connection.
+    this.#sink = undefined;
     try {
       this.#ops.destroy();
     } catch { /* already released */ }
@@ -154,16 +226,47 @@ export class SocketConn implements Conn {
    */
   onData(chunk: Uint8Array): void {
     if (this.#readDone) return;
-    this.#rc.enqueue(chunk);
-    if ((this.#rc.desiredSize ?? 0) <= 0) this.#pause();
+    const sink = this.#sink;
+    if (sink !== undefined) {
+      sink.data(chunk);
+      return;
+    }
+    const rc = this.#rc;
+    if (rc === undefined) {
+      // Nobody reads yet: keep the chunk and stop reading.
+      (this.#early ??= []).push(chunk);
+      this.#pause();
+      return;
+    }
+    rc.enqueue(chunk);
+    if ((rc.desiredSize ?? 0) <= 0) this.#pause();
   }
 
   /** Runtime callback: the remote half-closed (FIN). */
   onEnd(): void {
     if (this.#readDone) return;
     this.#readDone = true;
-    this.#rc.close();
+    this.#deliverEnd(undefined);
     this.#finishIfDone();
+  }
+
+  /** Hands the end of the stream (or a read error) to whoever reads. */
+  #deliverEnd(err: ConnectionError | undefined): void {
+    const sink = this.#sink;
+    if (sink !== undefined) {
+      if (err === undefined) sink.end();
+      else sink.error(err);
+      return;
+    }
+    const rc = this.#rc;
+    if (rc === undefined) {
+      this.#earlyEnd = { err };
+      return;
+    }
+    try {
+      if (err) rc.error(err);
+      else rc.close();
+    } catch { /* already closed */ }
   }
 
   /**

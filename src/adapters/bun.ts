@@ -104,6 +104,14 @@ function wrap(socket: BunSocket, noDelay: boolean): Side {
         side.rest = chunk.subarray(n);
         return new Promise((resolve) => side.drained = resolve);
       },
+      send: (chunk, done) => {
+        const n = chunk.byteLength === 0 ? 0 : socket.write(chunk);
+        if (n === chunk.byteLength) return done();
+        if (n < 0) return done(closedError(label));
+        // Bun took part of it: keep the rest for the drain callback.
+        side.rest = chunk.subarray(n);
+        side.drained = done;
+      },
       end: () => {
         socket.shutdown();
         return undefined;

@@ -38,6 +38,7 @@ import {
 import { ConnectionError } from "./errors.ts";
 import { nativeHasher } from "./native_hash.ts";
 import type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr } from "./types.ts";
+import { RAW, type RawCapable, type RawConn, type RawSink } from "../peer/raw.ts";
 
 export { ConnectionError, nativeHasher };
 export type { ConnectionErrorCode } from "./errors.ts";
@@ -53,15 +54,25 @@ function addrOf(addr: Deno.NetAddr): NetAddr {
   return { hostname: addr.hostname, port: addr.port };
 }
 
-class DenoConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
+class DenoConn implements Conn, RawCapable {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly #conn: Deno.TcpConn;
   readonly #label: string;
-  #rc!: ReadableStreamDefaultController<Uint8Array>;
-  #wc!: WritableStreamDefaultController;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #rc: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #wc: WritableStreamDefaultController | undefined;
+  /** The read buffer, kept between short reads. */
+  #buf: Uint8Array | undefined;
+  /** The size of the next read buffer (see the module doc). */
+  #size = MIN_READ_BUFFER;
+  /** The callback consumer, once it took over. */
+  #sink: RawSink | undefined;
+  #paused = false;
+  #pumping = false;
+  /** The raw write in progress. */
+  #rawPending: ((err?: unknown) => void) | undefined;
   #readDone = false;
   #writeDone = false;
   #closed = false;
@@ -71,45 +82,17 @@ class DenoConn implements Conn {
     this.localAddr = addrOf(conn.localAddr);
     this.remoteAddr = addrOf(conn.remoteAddr);
     this.#label = formatAddr(this.remoteAddr.hostname, this.remoteAddr.port);
-    let buf: Uint8Array | undefined;
-    // The size of the next read buffer: it doubles after a read that filled
-    // it, up to 64 KiB, and falls back to 4 KiB after a short one, so that
-    // an idle connection's pending read holds 4 KiB, not 64.
-    let size = MIN_READ_BUFFER;
-    this.readable = new ReadableStream<Uint8Array>({
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= new ReadableStream<Uint8Array>({
       start: (c) => {
         this.#rc = c;
+        if (this.#readDone) c.close();
       },
       pull: async (c) => {
-        buf ??= new Uint8Array(size);
-        let n: number | null;
-        try {
-          n = await conn.read(buf);
-        } catch (err) {
-          if (!this.#readDone) this.#fail(err);
-          return;
-        }
-        if (this.#readDone) return;
-        if (n === null) {
-          this.#readDone = true;
-          c.close();
-          this.#finishIfDone();
-        } else {
-          const next = n === buf.byteLength
-            ? Math.min(HIGH_WATER_MARK, 2 * buf.byteLength)
-            : n >= buf.byteLength >>> 1
-            ? buf.byteLength
-            : MIN_READ_BUFFER;
-          if (n >= buf.byteLength >>> 1) {
-            // A well-filled buffer is handed over whole; a new one replaces it.
-            c.enqueue(buf.subarray(0, n));
-            buf = undefined;
-          } else {
-            c.enqueue(buf.slice(0, n));
-            if (next !== buf.byteLength) buf = undefined;
-          }
-          size = next;
-        }
+        const chunk = await this.#readStep(() => c.close());
+        if (chunk !== undefined) c.enqueue(chunk);
       },
       cancel: () => {
         // Stop reading: the remote sees backpressure until close().
@@ -117,15 +100,17 @@ class DenoConn implements Conn {
         this.#finishIfDone();
       },
     }, byteStrategy);
-    this.writable = new WritableStream<Uint8Array>({
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
       start: (c) => {
         this.#wc = c;
+        if (this.#closed) c.error(closedError(this.#label));
       },
       write: async (chunk) => {
         try {
-          for (let off = 0; off < chunk.byteLength;) {
-            off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
-          }
+          await this.#writeAll(chunk);
         } catch (err) {
           throw this.#closed ? closedError(this.#label, err) : this.#fail(err);
         }
@@ -133,7 +118,7 @@ class DenoConn implements Conn {
       close: async () => {
         if (this.#closed) return;
         try {
-          await conn.closeWrite();
+          await this.#conn.closeWrite();
         } catch (err) {
           throw this.#closed ? closedError(this.#label, err) : this.#fail(err);
         }
@@ -142,6 +127,105 @@ class DenoConn implements Conn {
       },
       abort: () => this.close(),
     }, byteStrategy);
+  }
+
+  /** The callback side, unless the streams are in use. */
+  [RAW](): RawConn | undefined {
+    if (this.#readable !== undefined || this.#writable !== undefined || this.#sink !== undefined) return undefined;
+    return {
+      start: (sink) => {
+        this.#sink = sink;
+        void this.#pump();
+      },
+      pause: () => {
+        this.#paused = true;
+      },
+      resume: () => {
+        this.#paused = false;
+        void this.#pump();
+      },
+      write: (chunk, done) => {
+        if (this.#closed) return done(closedError(this.#label));
+        this.#rawPending = done;
+        this.#writeAll(chunk).then(() => {
+          if (this.#rawPending !== done) return;
+          this.#rawPending = undefined;
+          done();
+        }, (err) => {
+          if (this.#rawPending !== done) return;
+          this.#rawPending = undefined;
+          done(this.#closed ? closedError(this.#label, err) : this.#fail(err));
+        });
+      },
+    };
+  }
+
+  /**
+   * Reads once: the chunk, or `null` at the end. The buffer doubles after
+   * a read that filled it, up to 64 KiB, and falls back to the minimum
+   * after a short one, so that an idle connection's pending read holds the
+   * minimum; a read that fills at least half of it hands the buffer over,
+   * a shorter one gives a copy and keeps the buffer.
+   */
+  async #read(): Promise<Uint8Array | null> {
+    const buf = this.#buf ??= new Uint8Array(this.#size);
+    const n = await this.#conn.read(buf);
+    if (n === null) return null;
+    const half = buf.byteLength >>> 1;
+    this.#size = n === buf.byteLength
+      ? Math.min(HIGH_WATER_MARK, 2 * buf.byteLength)
+      : n >= half
+      ? buf.byteLength
+      : MIN_READ_BUFFER;
+    if (n >= half) {
+      this.#buf = undefined;
+      return buf.subarray(0, n);
+    }
+    if (this.#size !== buf.byteLength) this.#buf = undefined;
+    return buf.slice(0, n);
+  }
+
+  /**
+   * Reads once. At the end it calls `onEnd`; on a failure it tears the
+   * connection down; either way it returns `undefined`.
+   */
+  async #readStep(onEnd: () => void): Promise<Uint8Array | undefined> {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await this.#read();
+    } catch (err) {
+      if (!this.#readDone) this.#fail(err);
+      return undefined;
+    }
+    if (this.#readDone) return undefined;
+    if (chunk === null) {
+      this.#readDone = true;
+      onEnd();
+      this.#finishIfDone();
+      return undefined;
+    }
+    return chunk;
+  }
+
+  /** Raw mode: reads and delivers until paused, ended or closed. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#paused && !this.#readDone) {
+        const chunk = await this.#readStep(() => this.#sink?.end());
+        if (chunk === undefined) return;
+        this.#sink?.data(chunk);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #writeAll(chunk: Uint8Array): Promise<void> {
+    for (let off = 0; off < chunk.byteLength;) {
+      off += await this.#conn.write(off === 0 ? chunk : chunk.subarray(off));
+    }
   }
 
   /** Releases the socket once both directions ended normally. */
@@ -162,14 +246,25 @@ class DenoConn implements Conn {
 
   #teardown(readErr: ConnectionError | undefined, writeErr: ConnectionError) {
     this.#closed = true;
+    const sink = this.#sink;
+    // Keep nothing of the consumer: a closed peer must not be kept alive
+    // by its connection.
+    this.#sink = undefined;
     if (!this.#readDone) {
       this.#readDone = true;
+      if (sink !== undefined) {
+        if (readErr) sink.error(readErr);
+        else sink.end();
+      }
       try {
-        if (readErr) this.#rc.error(readErr);
-        else this.#rc.close();
+        if (readErr) this.#rc?.error(readErr);
+        else this.#rc?.close();
       } catch { /* already closed */ }
     }
-    this.#wc.error(writeErr);
+    this.#wc?.error(writeErr);
+    const pending = this.#rawPending;
+    this.#rawPending = undefined;
+    pending?.(writeErr);
     try {
       this.#conn.close();
     } catch { /* already closed */ }

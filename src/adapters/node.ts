@@ -44,6 +44,8 @@ function wrap(socket: net.Socket, noDelay: boolean): SocketConn {
         new Promise((resolve, reject) => {
           socket.write(chunk, (err) => err ? reject(err) : resolve());
         }),
+      // Node keeps the chunk until the callback: it must be handed over.
+      send: (chunk, done) => void socket.write(chunk, (err) => done(err ?? undefined)),
       end: () => new Promise((resolve) => socket.end(resolve)),
       destroy: () => socket.destroy(),
     },

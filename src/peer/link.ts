@@ -11,6 +11,11 @@
  * the first message is queued, so what is queued in one tick goes out in
  * one write; while a write is in flight, messages gather for the next.
  *
+ * A connection of this package's own is driven by callbacks
+ * ({@linkcode RawConn}): chunks are pushed to the decoder as they arrive
+ * (the connection is paused while a message is waited for) and writes
+ * report by callback. Any other connection is driven through its streams.
+ *
  * @module
  */
 import type { FrameDecoder } from "../wire/decoder.ts";
@@ -18,6 +23,7 @@ import type { DecodedFrame } from "../wire/frame.ts";
 import { MessageError } from "../wire/errors.ts";
 import type { Conn } from "./conn.ts";
 import type { OutItem, OutQueue } from "./outqueue.ts";
+import { type RawConn, rawOf, type RawSink } from "./raw.ts";
 
 /** Frames written in one tick are joined into writes of about this size. */
 const WRITE_BATCH_BYTES = 256 * 1024;
@@ -40,8 +46,8 @@ export interface LinkHost {
   onReadError(err: unknown): void;
   /** Messages are about to be written. */
   onSending(batch: readonly OutItem[], now: number): void;
-  /** Messages were written (`bytes` in all). */
-  onWritten(batch: readonly OutItem[], bytes: number): void;
+  /** Messages were written (`bytes` in all) at `now`. */
+  onWritten(batch: readonly OutItem[], bytes: number, now: number): void;
   /** Writing failed; writing has stopped. */
   onWriteError(batch: readonly OutItem[], err: unknown): void;
   /** Something that should not throw did. */
@@ -86,8 +92,14 @@ function join(batch: readonly OutItem[], total: number): Uint8Array {
 }
 
 /** Reads frames from a connection and writes queued messages to it. */
-export class Link {
+export class Link implements RawSink {
   readonly #conn: Conn;
+  #raw: RawConn | undefined;
+  /** Raw mode: the remote ended (`true`) or reading failed (the error). */
+  #eof: { err: unknown } | true | undefined;
+  /** A message is being waited for: frames stay in the decoder. */
+  #waiting = false;
+  #draining = false;
   /** The decoder; the host adjusts its version and encoding after the handshake. */
   readonly decoder: FrameDecoder;
   readonly #queue: OutQueue;
@@ -99,6 +111,8 @@ export class Link {
   #flushScheduled = false;
   #inflight: OutItem[] | undefined;
   #inflightBytes = 0;
+  /** When the write in flight started, while it has not returned. */
+  #inflightSince: number | undefined;
   #stopped = false;
 
   /**
@@ -122,6 +136,12 @@ export class Link {
    * @throws When the streams are locked or unusable.
    */
   start(): void {
+    const raw = rawOf(this.#conn);
+    if (raw !== undefined) {
+      this.#raw = raw;
+      raw.start(this);
+      return;
+    }
     this.#reader = this.#conn.readable.getReader();
     this.#writer = this.#conn.writable.getWriter();
     this.#reader.closed.catch(noop);
@@ -132,7 +152,30 @@ export class Link {
   read(): void {
     if (this.#reading || this.#stopped) return;
     this.#reading = true;
+    this.#raw?.resume();
     this.#drain();
+  }
+
+  // RawSink: the raw connection's callbacks.
+
+  /** Raw mode: bytes arrived. */
+  data(chunk: Uint8Array): void {
+    if (this.#stopped) return;
+    this.decoder.push(chunk);
+    if (!this.#reading) this.#raw!.pause();
+    else if (!this.#waiting && !this.#draining) this.#drain();
+  }
+
+  /** Raw mode: the remote ended the stream. */
+  end(): void {
+    this.#eof ??= true;
+    if (this.#reading && !this.#waiting && !this.#draining && !this.#stopped) this.#drain();
+  }
+
+  /** Raw mode: reading failed. */
+  error(err: unknown): void {
+    this.#eof ??= { err };
+    if (this.#reading && !this.#waiting && !this.#draining && !this.#stopped) this.#drain();
   }
 
   /**
@@ -142,7 +185,9 @@ export class Link {
    * @returns The write's promise.
    */
   writeNow(frame: Uint8Array): Promise<void> {
-    return this.#writer!.write(frame);
+    const raw = this.#raw;
+    if (raw === undefined) return this.#writer!.write(frame);
+    return new Promise((resolve, reject) => raw.write(frame, (err) => err === undefined ? resolve() : reject(err)));
   }
 
   /** From now on, queued messages are written. */
@@ -180,6 +225,7 @@ export class Link {
   #drain(): void {
     const dec = this.decoder;
     const host = this.#host;
+    this.#draining = true;
     try {
       for (;;) {
         if (this.#stopped) return;
@@ -195,17 +241,34 @@ export class Link {
         if (frame === undefined) break;
         const wait = host.onFrame(frame);
         if (wait !== undefined) {
+          this.#waiting = true;
+          this.#raw?.pause();
           wait.then(this.#resume, this.#crash);
           return;
         }
       }
-      this.#reader!.read().then(this.#onChunk, this.#onReadError);
+      if (this.#raw === undefined) {
+        this.#reader!.read().then(this.#onChunk, this.#onReadError);
+        return;
+      }
+      const eof = this.#eof;
+      if (eof === undefined || this.#stopped) return;
+      this.#reading = false;
+      if (eof === true) host.onEnd(!dec.idle);
+      else host.onReadError(eof.err);
     } catch (err) {
       this.#crash(err);
+    } finally {
+      this.#draining = false;
     }
   }
 
-  readonly #resume = (): void => this.#drain();
+  readonly #resume = (): void => {
+    this.#waiting = false;
+    if (this.#stopped) return;
+    this.#raw?.resume();
+    this.#drain();
+  };
 
   readonly #crash = (err: unknown): void => {
     this.#reading = false;
@@ -240,11 +303,26 @@ export class Link {
     this.#inflight = batch;
     this.#inflightBytes = total;
     try {
-      this.#host.onSending(batch, this.#host.now());
-      this.#writer!.write(join(batch, total)).then(this.#onWritten, this.#onWriteError);
+      const now = this.#host.now();
+      this.#host.onSending(batch, now);
+      const chunk = join(batch, total);
+      if (this.#raw !== undefined) {
+        // A write done from within the call is done now.
+        this.#inflightSince = now;
+        this.#raw.write(chunk, this.#onRawWritten);
+        this.#inflightSince = undefined;
+      } else {
+        this.#writer!.write(chunk).then(this.#onWritten, this.#onWriteError);
+      }
     } catch (err) {
-      this.#onWriteError(err);
+      if (this.#inflight === batch) this.#onWriteError(err);
+      else this.#host.onCrash(err);
     }
+  };
+
+  readonly #onRawWritten = (err?: unknown): void => {
+    if (err === undefined) this.#onWritten();
+    else this.#onWriteError(err);
   };
 
   readonly #onWritten = (): void => {
@@ -252,8 +330,9 @@ export class Link {
     const total = this.#inflightBytes;
     this.#inflight = undefined;
     this.#queue.release(total, batch.length);
-    this.#host.onWritten(batch, total);
-    if (!this.#stopped && this.#queue.length > 0) this.#flush();
+    this.#host.onWritten(batch, total, this.#inflightSince ?? this.#host.now());
+    // In the next microtask: a raw write may report from within the call.
+    if (this.#queue.length > 0) this.kick();
   };
 
   readonly #onWriteError = (err: unknown): void => {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Conn, NetAddr } from "./conn.ts";
+import { RAW, type RawCapable, type RawConn, type RawSink } from "./raw.ts";
 
 /** Options of {@linkcode connPair}. */
 export interface ConnPairOptions {
@@ -19,36 +20,168 @@ export interface ConnPairOptions {
   highWaterMark?: number;
 }
 
-interface Direction {
-  readonly stream: TransformStream<Uint8Array, Uint8Array>;
-  readonly controller: TransformStreamDefaultController<Uint8Array>;
-}
-
-function direction(highWaterMark: number): Direction {
-  let controller: TransformStreamDefaultController<Uint8Array> | undefined;
-  const stream = new TransformStream<Uint8Array, Uint8Array>(
-    {
-      start(c) {
-        controller = c;
-      },
-      // Copy, as a socket does: the writer may reuse its buffer afterwards.
-      transform(chunk, c) {
-        if (chunk.length > 0) c.enqueue(chunk.slice());
-      },
-    },
-    { highWaterMark: 1 },
-    new ByteLengthQueuingStrategy({ highWaterMark }),
-  );
-  return { stream, controller: controller! };
-}
-
 function closedError(): Error {
   return new Error("Connection closed");
 }
 
-class PipeConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
+/**
+ * One direction of the pipe: chunks written (copied, as a socket does) wait
+ * in a queue for the reader, through a stream or a raw sink. A write is
+ * done at once while fewer than `highWaterMark` bytes wait, else once the
+ * reader has taken enough.
+ */
+class Direction {
+  readonly #hwm: number;
+  #chunks: Uint8Array[] = [];
+  #queued = 0;
+  /** Writes waiting for room. */
+  #waiting: Array<(err?: unknown) => void> = [];
+  /** Writes fail with this. */
+  #failed: Error | undefined;
+  /** The writer's end closed: the reader gets the end after the queue. */
+  #finished = false;
+  /** The reader's end closed. */
+  #dropped = false;
+  #sink: RawSink | undefined;
+  #paused = false;
+  #scheduled = false;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #rc: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #pulling = false;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  constructor(highWaterMark: number) {
+    this.#hwm = highWaterMark;
+  }
+
+  /** Whether the streams were asked for (the raw side is then not offered). */
+  get streamed(): boolean {
+    return this.#readable !== undefined || this.#writable !== undefined;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#rc = c;
+      },
+      pull: () => {
+        this.#pulling = true;
+        this.#deliver();
+      },
+      // The reader gave up: the writer's further writes fail.
+      cancel: () => this.drop(),
+    }, { highWaterMark: 0 });
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) =>
+        new Promise<void>((resolve, reject) => this.write(chunk, (err) => err === undefined ? resolve() : reject(err))),
+    });
+  }
+
+  /** Raw reader side. */
+  attach(sink: RawSink): void {
+    this.#sink = sink;
+    this.#schedule();
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#schedule();
+  }
+
+  /**
+   * Queues `chunk` for the reader: a copy, unless `handOver` says that the
+   * writer will not touch it again (a raw writer's contract).
+   */
+  write(chunk: Uint8Array, done: (err?: unknown) => void, handOver = false): void {
+    if (this.#failed !== undefined) return done(this.#failed);
+    if (chunk.length === 0) return done();
+    this.#chunks.push(handOver ? chunk : chunk.slice());
+    this.#queued += chunk.length;
+    this.#schedule();
+    if (this.#queued < this.#hwm) done();
+    else this.#waiting.push(done);
+  }
+
+  /** The writer's end closed: the reader gets what was sent, then the end. */
+  finish(): void {
+    this.#fail();
+    this.#finished = true;
+    this.#schedule();
+  }
+
+  /** The reader's end closed: what was not read is dropped, and both sides fail. */
+  drop(): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    // Keep nothing of the reader: a closed peer must not be kept alive by
+    // its connection.
+    this.#sink = undefined;
+    this.#fail();
+    this.#chunks = [];
+    this.#queued = 0;
+    try {
+      this.#rc?.error(closedError());
+    } catch {
+      // Already closed or errored.
+    }
+  }
+
+  #fail(): void {
+    this.#failed ??= closedError();
+    for (const w of this.#waiting.splice(0)) w(this.#failed);
+  }
+
+  #schedule(): void {
+    if (this.#sink === undefined) {
+      if (this.#pulling) this.#deliver();
+      return;
+    }
+    if (this.#scheduled || this.#paused) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#deliver();
+    });
+  }
+
+  /** Hands queued chunks to the reader, then the end once finished. */
+  #deliver(): void {
+    if (this.#dropped) return;
+    const sink = this.#sink;
+    while (this.#chunks.length > 0) {
+      if (sink !== undefined ? this.#paused : !this.#pulling) break;
+      const chunk = this.#chunks.shift()!;
+      this.#queued -= chunk.length;
+      if (sink !== undefined) {
+        sink.data(chunk);
+      } else {
+        this.#pulling = false;
+        this.#rc!.enqueue(chunk);
+      }
+    }
+    if (this.#queued < this.#hwm) { for (const w of this.#waiting.splice(0)) w(); }
+    if (this.#chunks.length > 0 || !this.#finished) return;
+    if (sink !== undefined) {
+      if (!this.#paused) {
+        this.#dropped = true;
+        this.#sink = undefined;
+        sink.end();
+      }
+    } else if (this.#pulling) {
+      this.#dropped = true;
+      this.#rc!.close();
+    }
+  }
+}
+
+class PipeConn implements Conn, RawCapable {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   #in: Direction;
@@ -58,10 +191,28 @@ class PipeConn implements Conn {
   constructor(incoming: Direction, outgoing: Direction, local: NetAddr, remote: NetAddr) {
     this.#in = incoming;
     this.#out = outgoing;
-    this.readable = incoming.stream.readable;
-    this.writable = outgoing.stream.writable;
     this.localAddr = local;
     this.remoteAddr = remote;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#in.readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#out.writable;
+  }
+
+  [RAW](): RawConn | undefined {
+    if (this.#in.streamed || this.#out.streamed) return undefined;
+    const incoming = this.#in;
+    const outgoing = this.#out;
+    return {
+      start: (sink) => incoming.attach(sink),
+      pause: () => incoming.pause(),
+      resume: () => incoming.resume(),
+      write: (chunk, done) => outgoing.write(chunk, done, true),
+    };
   }
 
   close(): void {
@@ -69,18 +220,10 @@ class PipeConn implements Conn {
     this.#closed = true;
     // What we already sent still arrives, then the remote reads the end
     // (a FIN); our further writes fail.
-    try {
-      this.#out.controller.terminate();
-    } catch {
-      // Already closed or errored.
-    }
+    this.#out.finish();
     // What was sent to us and not read is dropped; the remote's further
     // writes and our pending reads fail.
-    try {
-      this.#in.controller.error(closedError());
-    } catch {
-      // Already closed or errored.
-    }
+    this.#in.drop();
   }
 }
 
@@ -111,8 +254,8 @@ export function connPair(options: ConnPairOptions = {}): [Conn, Conn] {
   const hwm = options.highWaterMark ?? 65_536;
   const addrA = options.addrA ?? { hostname: "127.0.0.1", port: 18555 };
   const addrB = options.addrB ?? { hostname: "127.0.0.1", port: 49152 };
-  const aToB = direction(hwm);
-  const bToA = direction(hwm);
+  const aToB = new Direction(hwm);
+  const bToA = new Direction(hwm);
   const a = new PipeConn(bToA, aToB, addrA, addrB);
   const b = new PipeConn(aToB, bToA, addrB, addrA);
   return [a, b];

@@ -298,9 +298,9 @@ export class Session implements LinkHost, TimerHost {
   }
 
   /** Settles written messages ({@linkcode LinkHost}). */
-  onWritten(batch: readonly OutItem[], bytes: number): void {
+  onWritten(batch: readonly OutItem[], bytes: number, now: number): void {
     this.state.bytesSent += bytes;
-    this.state.lastSend = this.cfg.clock.now();
+    this.state.lastSend = now;
     // A disconnect during the write already settled the batch as dropped:
     // do not report it as written after that.
     if (this.#phase === "closed") return;
@@ -379,8 +379,9 @@ export class Session implements LinkHost, TimerHost {
   /** Counts a frame, tells `onRead`, and handles its message. */
   onFrame(frame: DecodedFrame): Promise<void> | undefined {
     const state = this.state;
+    const now = this.cfg.clock.now();
     state.bytesRecv += frame.bytes;
-    state.lastRecv = this.cfg.clock.now();
+    state.lastRecv = now;
     const fn = this.cfg.listeners.onRead;
     if (fn !== undefined) {
       try {
@@ -392,7 +393,7 @@ export class Session implements LinkHost, TimerHost {
     }
     if (this.#phase === "handshake") return negotiate(this, frame.message);
     if (this.#phase !== "open") return undefined;
-    return this.#handle(frame.message, frame.payload);
+    return this.#handle(frame.message, frame.payload, now);
   }
 
   /** Reports a bad frame to `onRead` and disconnects, with soterd's reject once open. */
@@ -436,12 +437,11 @@ export class Session implements LinkHost, TimerHost {
   }
 
   /** The peer's own handling of a message, then the listener and subscribers. */
-  #handle(msg: Message, payload: Uint8Array): Promise<void> | undefined {
-    const clock = this.cfg.clock;
+  #handle(msg: Message, payload: Uint8Array, now: number): Promise<void> | undefined {
     this.#stall.received(msg.command);
     this.#busy = true;
-    this.#stall.handlerStarted(clock.now());
-    const p = this.#react(msg, payload);
+    this.#stall.handlerStarted(now);
+    const p = this.#react(msg, payload, now);
     if (p !== undefined) return p.then(() => this.#handled());
     this.#handled();
     return undefined;
@@ -455,8 +455,8 @@ export class Session implements LinkHost, TimerHost {
     this.#idleSince = now;
   }
 
-  #react(msg: Message, payload: Uint8Array): Promise<void> | undefined {
-    switch (this.state.received(msg, this.cfg.services, this.cfg.clock.now())) {
+  #react(msg: Message, payload: Uint8Array, now: number): Promise<void> | undefined {
+    switch (this.state.received(msg, this.cfg.services, now)) {
       case "duplicate-version":
         rejectThenDisconnect(
           this,
