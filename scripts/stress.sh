@@ -8,7 +8,7 @@
 # suite run as it ends, then a table per runtime and, for each failure, the
 # failing tests and the log to read (all logs stay in $STRESS_LOGS, a new
 # temporary folder unless set). A suite run that takes over
-# $STRESS_TIMEOUT seconds (900 unless set) is killed and counts as a
+# $STRESS_TIMEOUT seconds (1800 unless set) is killed and counts as a
 # failure. --json prints the summary as one JSON object instead. Exits 0
 # only when every run passed. Needs `npm install` first, like `npm test`.
 set -euo pipefail
@@ -43,7 +43,7 @@ done
 
 logs=${STRESS_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/soter-stress.XXXXXX")}
 mkdir -p "$logs"
-limit=${STRESS_TIMEOUT:-900}
+limit=${STRESS_TIMEOUT:-1800}
 export -f suite
 
 # One busy loop per core, stopped however this script ends.
