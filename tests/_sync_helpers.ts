@@ -1,9 +1,21 @@
 // Helpers of the sync tests (not a test file: the leading `_`): mini nodes
 // serving a DAG over loopback, client peers connected to them, and DAGs that
 // lie in one precise way.
-import { Dag, type DagBlock } from "../examples/lib/dag.ts";
+import { Dag, type DagBlock, Xorshift } from "../examples/lib/dag.ts";
 import { DagNode } from "../examples/lib/node.ts";
-import { blockHash, type BlockMessage, hashToHex, type Listener, LruSet, Peer, type PeerConfig } from "../mod.ts";
+import assert from "node:assert/strict";
+import {
+  blockHash,
+  type BlockMessage,
+  bytesEqual,
+  encodePayload,
+  hashToHex,
+  type Listener,
+  LruSet,
+  Peer,
+  type PeerConfig,
+  type SyncedBlock,
+} from "../mod.ts";
 import { connect, listen } from "./_runtime.ts";
 
 /** A mini node listening on loopback. */
@@ -128,4 +140,66 @@ export function forge(base: DagBlock, change: (b: BlockMessage) => BlockMessage)
   const block = change(structuredClone(base.block));
   const hash = blockHash(block.header);
   return { block, hash, hex: hashToHex(hash), height: base.height };
+}
+
+/**
+ * Serves `dag` from `n` mini nodes and connects a client to each.
+ *
+ * @param dag The DAG.
+ * @param n How many nodes.
+ * @param cleanups Where to register their closing.
+ * @param config More configuration of the clients.
+ * @returns The clients, handshaken.
+ */
+export async function nodes(
+  dag: Dag,
+  n: number,
+  cleanups: Array<() => unknown>,
+  config: PeerConfig = {},
+): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = await serve(dag);
+    cleanups.push(() => s.close());
+    const p = await client(s.port, config);
+    cleanups.push(() => p.disconnect());
+    peers.push(p);
+  }
+  return peers;
+}
+
+/**
+ * Checks that `got` is the whole DAG but genesis, once each, every parent
+ * first, with the exact bytes and heights.
+ *
+ * @param dag The DAG.
+ * @param got What the sync yielded.
+ */
+export function assertWholeDag(dag: Dag, got: readonly SyncedBlock[]): void {
+  const genesis = dag.blocks()[0]!.hex;
+  const seen = new Set<string>();
+  for (const b of got) {
+    assert.ok(!seen.has(b.hex), `block ${b.hex} yielded twice`);
+    for (const p of b.block.parents.parents) {
+      const ph = hashToHex(p.hash);
+      assert.ok(ph === genesis || seen.has(ph), `block ${b.hex} before its parent ${ph}`);
+    }
+    const want = dag.get(b.hex);
+    assert.ok(want !== undefined, `block ${b.hex} is not in the DAG`);
+    assert.equal(b.height, want.height);
+    assert.ok(bytesEqual(b.payload, encodePayload(want.block)), `bytes of ${b.hex}`);
+    seen.add(b.hex);
+  }
+  assert.equal(got.length, dag.size - 1, "every block but genesis");
+}
+
+/**
+ * A deterministic random source.
+ *
+ * @param seed The seed.
+ * @returns A RandomSource.
+ */
+export function seededRandom(seed: number): (bytes: Uint8Array) => void {
+  const x = new Xorshift(seed);
+  return (bytes) => bytes.set(x.bytes(bytes.length));
 }

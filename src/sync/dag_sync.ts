@@ -338,7 +338,11 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     for (const w of slot.inFlight.values()) this.#release(w, slot);
     slot.inFlight.clear();
     // Blocks only this peer announced cannot be had elsewhere.
-    for (const w of [...this.#wants.values()]) if (!this.#fetchable(w)) this.#drop(w);
+    for (const w of [...this.#wants.values()]) {
+      if (w.asked !== undefined || this.#fetchable(w)) continue;
+      if ([...w.announcers.keys()].some((s) => s.alive)) w.tried.clear();
+      else this.#drop(w);
+    }
     this.#pump();
     this.#notify();
   }
@@ -391,13 +395,21 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #release(w: Want, slot: PeerSlot): void {
     if (w.asked !== slot) return;
     w.asked = undefined;
+    this.#requeue(w);
+  }
+
+  /**
+   * Queues a want again, unless nobody can deliver it: when every live peer
+   * failed it once, those that announced it get another try; when none of
+   * them is left, it is given up.
+   */
+  #requeue(w: Want): void {
     if (!this.#wants.has(w.hex)) return;
-    this.#rerequested++;
     if (!this.#fetchable(w)) {
-      // Everyone failed it once: let them try again rather than give up
-      // while live peers announced it.
+      if (![...w.announcers.keys()].some((s) => s.alive)) return this.#drop(w);
       w.tried.clear();
     }
+    this.#rerequested++;
     if (!w.queued) {
       w.queued = true;
       this.#queue.push(w);
@@ -567,7 +579,6 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
       w.tried.add(slot);
       w.announcers.delete(slot);
       this.#release(w, slot);
-      if (!this.#fetchable(w) && ![...w.announcers.keys()].some((s) => s.alive)) this.#drop(w);
     }
     slot.mark = this.#clock.now();
     this.#arm(slot);
@@ -640,16 +651,6 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     }
     this.#pump();
     this.#notify();
-  }
-
-  #requeue(w: Want): void {
-    if (!this.#fetchable(w) && ![...w.announcers.keys()].some((s) => s.alive)) return this.#drop(w);
-    if (!this.#fetchable(w)) w.tried.clear();
-    this.#rerequested++;
-    if (!w.queued) {
-      w.queued = true;
-      this.#queue.push(w);
-    }
   }
 
   /** A held block whose parents are all known: check its height, then make it ready, then its children. */
