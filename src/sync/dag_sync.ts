@@ -11,6 +11,7 @@ import type { Peer } from "../peer/peer.ts";
 import { cryptoRandom, type RandomSource } from "../peer/random.ts";
 import { hashToHex, ZERO_HASH } from "../wire/hex.ts";
 import { InvType, type InvVect } from "../wire/invvect.ts";
+import { PROTOCOL_VERSION } from "../wire/protocol.ts";
 import type { BlockMessage } from "../wire/messages/block.ts";
 import type { Message } from "../wire/message.ts";
 import { Heap } from "./heap.ts";
@@ -99,6 +100,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #noPeersSince: number | undefined;
   #noPeersTimer: unknown;
   #failure: Error | undefined;
+  #walked = false;
 
   /**
    * Prepares a sync; it starts when iterated.
@@ -197,9 +199,11 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         await new Promise<void>((resolve) => this.#wake = resolve);
         this.#wake = undefined;
       }
-      if (this.#store !== undefined && !this.#closed) this.#store.setCheckpoint(this.#completeHeight());
     } finally {
       signal?.removeEventListener("abort", onAbort);
+      // What was announced and not yet yielded bounds the checkpoint, so
+      // take it before closing.
+      this.#store?.setCheckpoint(this.#completeHeight());
       this.close();
       if (this.#store !== undefined) {
         try {
@@ -247,11 +251,19 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #finished(): boolean {
     if (this.#ready.length > 0) return false;
     const live = [...this.#slots.values()];
-    if (live.length === 0) return this.#waitForPeers();
+    if (live.length === 0) {
+      // Every peer left after walking to its end, with nothing left to fetch.
+      if (this.#walked && this.#wants.size === 0) return this.#giveUpHeld();
+      return this.#waitForPeers();
+    }
     this.#clearNoPeers();
     if (!live.every((s) => s.exhausted && !s.invPending)) return false;
     if (this.#wants.size > 0) return false;
-    // Blocks still held wait for parents nobody can give: give them up.
+    return this.#giveUpHeld();
+  }
+
+  /** Blocks still held wait for parents nobody can give: gives them up. */
+  #giveUpHeld(): boolean {
     this.#held.clear();
     this.#waiting.clear();
     this.#heldBytes = 0;
@@ -319,6 +331,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#best = Math.max(this.#best, peer.startingHeight);
     this.#clearNoPeers();
     const sub = peer.messages({ highWaterMark: 64 });
+    slot.stop = () => void sub.return?.();
     void peer.disconnected.then(() => this.#detach(slot));
     void (async () => {
       for await (const msg of sub) {
@@ -332,6 +345,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #detach(slot: PeerSlot): void {
     if (!slot.alive) return;
     slot.alive = false;
+    // Unsubscribe at once: a subscription nobody reads would stop the peer.
+    slot.stop();
     this.#slots.delete(slot.peer);
     if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
     if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
@@ -480,7 +495,14 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
 
   #askBlocks(slot: PeerSlot): void {
     slot.invPending = true;
-    slot.peer.pushGetBlocksMsg([slot.cursor], ZERO_HASH);
+    // Straight to the queue: the peer's repeat filter must not eat a
+    // request that asks again from the same height.
+    void slot.peer.queueMessage({
+      command: "getblocks",
+      protocolVersion: PROTOCOL_VERSION,
+      blockLocatorHeight: [slot.cursor],
+      hashStop: ZERO_HASH,
+    });
     const wait = this.#o.invTimeout ?? 30_000;
     slot.invTimer = this.#clock.setTimeout(() => {
       slot.invTimer = undefined;
@@ -561,6 +583,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         slot.cursor = max - 1 > slot.cursor ? max - 1 : max;
       } else {
         slot.exhausted = true;
+        this.#walked = true;
         if (max > slot.cursor) slot.cursor = max;
       }
     } else if (blocks > 0) {

@@ -197,7 +197,9 @@ export class BlockStore {
     if (dataSize > end) await storage.truncate(BLOCKS_FILE, end);
     // After a repair the checkpoint may cover blocks that were cut: start
     // over from the genesis (what is stored is not downloaded again).
-    const checkpoint = dropped > 0 || dataSize > end ? 0 : await readCheckpoint(storage);
+    const repaired = dropped > 0 || dataSize > end;
+    if (repaired) await storage.remove(CHECKPOINT_FILE);
+    const checkpoint = repaired ? 0 : await readCheckpoint(storage);
     const store = new BlockStore(storage, options.flushBytes ?? 1 << 20, end, checkpoint, {
       blocks: records.length,
       droppedRecords: dropped,
