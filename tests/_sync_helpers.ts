@@ -15,6 +15,8 @@ import {
   Peer,
   type PeerConfig,
   type SyncedBlock,
+  type SyncPeerEvent,
+  type SyncPeerSource,
 } from "../mod.ts";
 import { connect, listen } from "./_runtime.ts";
 
@@ -202,4 +204,36 @@ export function assertWholeDag(dag: Dag, got: readonly SyncedBlock[]): void {
 export function seededRandom(seed: number): (bytes: Uint8Array) => void {
   const x = new Xorshift(seed);
   return (bytes) => bytes.set(x.bytes(bytes.length));
+}
+
+/** A pool-shaped peer source that records what the sync reports. */
+export class RecordingSource implements SyncPeerSource {
+  readonly bans: { peer: Peer; reason: string }[] = [];
+  readonly scores: { peer: Peer; points: number; reason: string }[] = [];
+  readonly #peers: Peer[];
+  constructor(peers: Peer[]) {
+    this.#peers = peers;
+  }
+  peers(): Peer[] {
+    return this.#peers.filter((p) => p.connected);
+  }
+  events(): AsyncIterableIterator<SyncPeerEvent> {
+    let stop: (() => void) | undefined;
+    const it: AsyncIterableIterator<SyncPeerEvent> = {
+      next: () => new Promise((resolve) => stop = () => resolve({ value: undefined, done: true })),
+      return: () => {
+        stop?.();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
+  }
+  misbehaving(peer: Peer, points: number, reason: string): void {
+    this.scores.push({ peer, points, reason });
+  }
+  ban(peer: Peer, reason: string): void {
+    this.bans.push({ peer, reason });
+    peer.disconnect();
+  }
 }

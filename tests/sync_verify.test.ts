@@ -20,51 +20,26 @@ import {
   type Peer,
   SIMNET,
   type SyncedBlock,
-  type SyncPeerEvent,
-  type SyncPeerSource,
   tipsHash,
   txHash,
   txWitnessHash,
 } from "../mod.ts";
 import { checkBlockContent } from "../src/sync/verify.ts";
 import { cleanupsAfterAll } from "./_runtime.ts";
-import { assertWholeDag, client, forge, LyingDag, nodes, seededRandom, serve } from "./_sync_helpers.ts";
+import {
+  assertWholeDag,
+  client,
+  forge,
+  LyingDag,
+  nodes,
+  RecordingSource,
+  seededRandom,
+  serve,
+} from "./_sync_helpers.ts";
 
 const cleanups = cleanupsAfterAll();
 const hasher = defaultHasher();
 const honest = Dag.generate({ height: 40, maxWidth: 3, seed: 21 });
-
-/** A pool-shaped peer source that records what the sync reports. */
-class RecordingSource implements SyncPeerSource {
-  readonly bans: { peer: Peer; reason: string }[] = [];
-  readonly scores: { peer: Peer; points: number; reason: string }[] = [];
-  readonly #peers: Peer[];
-  constructor(peers: Peer[]) {
-    this.#peers = peers;
-  }
-  peers(): Peer[] {
-    return this.#peers.filter((p) => p.connected);
-  }
-  events(): AsyncIterableIterator<SyncPeerEvent> {
-    let stop: (() => void) | undefined;
-    const it: AsyncIterableIterator<SyncPeerEvent> = {
-      next: () => new Promise((resolve) => stop = () => resolve({ value: undefined, done: true })),
-      return: () => {
-        stop?.();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]: () => it,
-    };
-    return it;
-  }
-  misbehaving(peer: Peer, points: number, reason: string): void {
-    this.scores.push({ peer, points, reason });
-  }
-  ban(peer: Peer, reason: string): void {
-    this.bans.push({ peer, reason });
-    peer.disconnect();
-  }
-}
 
 async function syncWithLiar(
   liar: LyingDag,
