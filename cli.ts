@@ -6,6 +6,7 @@
  * deno run -A jsr:@soter/peer/cli probe 127.0.0.1:18555 --network simnet
  * deno run -A cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
  * bun cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
+ * deno run -A cli.ts sync <host[:port]>... [--network NAME] [--dir DIR] [--json]
  * npx tsx cli.ts --help
  * ```
  *
@@ -13,7 +14,9 @@
  * services, last block, whether its genesis block matches the network),
  * then every message exchanged, one line each, until Ctrl-C or `--count`
  * messages. `listen` accepts peers and logs their versions, messages and
- * departures until Ctrl-C. Failures are one line on standard error: a
+ * departures until Ctrl-C. `sync` downloads the blockDAG from several nodes
+ * at once into a block store, with a progress bar, and resumes where it
+ * stopped. Failures are one line on standard error: a
  * refused connection, a timeout, a wrong network (bad magic, another
  * genesis block), a peer that is not a soter node.
  *
@@ -68,6 +71,8 @@ async function main(): Promise<number> {
       out: (line) => console.log(line),
       err: (line) => console.error(line),
       interrupt: interrupt.signal,
+      fileStorage: adapter.fileStorage,
+      ...(process.stderr.isTTY ? { status: (line: string) => process.stderr.write(`\r\x1b[2K${line}`) } : {}),
     });
   } catch (err) {
     console.error(`Error: ${err instanceof Error ? err.message : String(err)}`);

@@ -59,3 +59,30 @@ export type { ConnectOptions, Listener, ListenOptions } from "./src/adapters/typ
 export * from "./src/peer/mod.ts";
 export { checkStorageName, type Storage, StorageError, type StorageErrorKind } from "./src/storage/storage.ts";
 export { MemoryStorage } from "./src/storage/memory.ts";
+export {
+  BlockVerificationError,
+  type BlockVerificationKind,
+  compactToTarget,
+  merkleRoot,
+  tipsHash,
+} from "./src/sync/verify.ts";
+export {
+  BLOCKS_FILE,
+  BlockStore,
+  type BlockStoreOptions,
+  CHECKPOINT_FILE,
+  INDEX_FILE,
+  type StoredBlock,
+  type StoredBlockInput,
+  type StoreRecovery,
+} from "./src/sync/store.ts";
+export { DagSync, MAX_BLOCKS_PER_INV } from "./src/sync/dag_sync.ts";
+export {
+  type DagSyncOptions,
+  type SyncedBlock,
+  SyncError,
+  type SyncErrorKind,
+  type SyncPeerEvent,
+  type SyncPeerSource,
+  type SyncProgress,
+} from "./src/sync/types.ts";

@@ -26,13 +26,16 @@ import { QueueListener } from "./_accept.ts";
 import { attempt, closedError, formatAddr, listenError, netAddr } from "./_common.ts";
 import { SocketConn } from "./_socket.ts";
 import { ConnectionError } from "./errors.ts";
+import { nodeFileOps } from "./_file_storage.ts";
+import { FileStorage } from "./_storage_common.ts";
 import { nativeHasher } from "./native_hash.ts";
 import type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr } from "./types.ts";
+import type { Storage } from "../storage/storage.ts";
 
 export { ConnectionError, nativeHasher };
 export type { ConnectionErrorCode } from "./errors.ts";
 export type { Hasher } from "../hash/hasher.ts";
-export type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr };
+export type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr, Storage };
 
 setDefaultHasher(nativeHasher);
 
@@ -256,4 +259,27 @@ export function listen(options: ListenOptions = {}): Promise<Listener> {
   ref.listener = listener;
   for (const conn of early) listener.push(conn);
   return Promise.resolve(listener);
+}
+
+/**
+ * A {@linkcode Storage} over the files of a directory (created on the first
+ * write): the pool's address book and bans, the sync's block store.
+ * `writeAtomic` writes a temporary file, syncs it to disk and renames it over
+ * the old one, so a crash leaves the old content or the new; `append`
+ * resolves with the offset its bytes start at. Failures reject with a
+ * `StorageError` (`not-found`, `out-of-range`, `invalid-name` or `io`).
+ *
+ * @param dir The directory.
+ * @returns The storage.
+ *
+ * @example Keeping a file in a directory
+ * ```ts ignore
+ * import { fileStorage } from "@soter/peer/bun";
+ * const store = fileStorage("./data");
+ * await store.writeAtomic("settings.json", new TextEncoder().encode("{}"));
+ * console.log(await store.append("log", new Uint8Array([1, 2, 3]))); // 0 for a new file
+ * ```
+ */
+export function fileStorage(dir: string): Storage {
+  return new FileStorage(dir, nodeFileOps);
 }

@@ -12,6 +12,7 @@ export const USAGE: string = `soter-peer: talk to soter nodes (soterd) over the 
 Usage:
   cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
   cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
+  cli.ts sync <host[:port]>... [--network NAME] [--dir DIR] [--timeout MS] [--json]
   cli.ts --help
 
 Commands:
@@ -21,13 +22,19 @@ Commands:
            have been received.
   listen   Accept peers and log them (their version, their messages, why they
            left) until Ctrl-C.
+  sync     Download the blockDAG from the nodes given, all at once, verify
+           each block, and store it in --dir, with a progress bar; then print
+           the blocks and bytes stored, the tips reached and the time taken.
+           Run it again to resume: what is stored is not downloaded again.
 
 Options:
   --network NAME   simnet, regtest, testnet1 or mainnet (default: testnet1)
   --count N        probe: stop after receiving N messages after the version
-  --timeout MS     probe: time allowed to connect and to handshake (default: 10000)
+  --timeout MS     probe, sync: time allowed to connect and to handshake (default: 10000)
   --port N         listen: the port (default: the network's, e.g. 18555 on simnet; 0 picks one)
   --host ADDRESS   listen: the address to bind (default: 0.0.0.0)
+  --dir DIR        sync: where the block store lives (default: soter-<network>)
+  --json           sync: print the summary as one JSON object, and no progress bar
   -h, --help       Show this help
 
 Exit codes: 0 done, 1 runtime error (refused, timeout, wrong network, not a
@@ -36,7 +43,8 @@ soter node, disconnected), 2 usage error.
 Examples:
   deno run -A cli.ts probe 127.0.0.1:18555 --network simnet --count 5
   bun cli.ts listen --network simnet --port 18555
-  npx tsx cli.ts probe 134.209.59.43`;
+  npx tsx cli.ts probe 134.209.59.43
+  deno run -A cli.ts sync 127.0.0.1:18555 127.0.0.1:18565 --network simnet --dir blocks`;
 
 /** A mistake in the command line; `cli.ts` exits with code 2. */
 export class UsageError extends Error {
@@ -85,8 +93,24 @@ export interface ListenCommand {
   network: ChainParams;
 }
 
+/** `sync` and its options. */
+export interface SyncCommand {
+  /** The command. */
+  kind: "sync";
+  /** The nodes to sync from. */
+  targets: HostPort[];
+  /** The network. */
+  network: ChainParams;
+  /** The block store's directory. */
+  dir: string;
+  /** Milliseconds allowed to connect, and then to handshake. */
+  timeout: number;
+  /** Print the summary as JSON, without a progress bar. */
+  json: boolean;
+}
+
 /** What the command line asks for. */
-export type CliCommand = ProbeCommand | ListenCommand | { kind: "help" };
+export type CliCommand = ProbeCommand | ListenCommand | SyncCommand | { kind: "help" };
 
 /** Default of `--timeout`, in milliseconds. */
 export const DEFAULT_TIMEOUT = 10_000;
@@ -137,13 +161,20 @@ function parsePositive(text: string, what: string): number {
   return n;
 }
 
-const OPTIONS: Record<string, readonly ("probe" | "listen")[]> = {
-  network: ["probe", "listen"],
+type CommandName = "probe" | "listen" | "sync";
+
+const OPTIONS: Record<string, readonly CommandName[]> = {
+  network: ["probe", "listen", "sync"],
   count: ["probe"],
-  timeout: ["probe"],
+  timeout: ["probe", "sync"],
   port: ["listen"],
   host: ["listen"],
+  dir: ["sync"],
+  json: ["sync"],
 };
+
+/** Options that take no value. */
+const FLAGS: ReadonlySet<string> = new Set(["json"]);
 
 /**
  * Parses the arguments (without the runtime and the script).
@@ -160,9 +191,9 @@ const OPTIONS: Record<string, readonly ("probe" | "listen")[]> = {
 export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) return { kind: "help" };
   const [command, ...rest] = argv;
-  if (command === undefined) throw new UsageError("No command given: probe or listen");
-  if (command !== "probe" && command !== "listen") {
-    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe or listen)`);
+  if (command === undefined) throw new UsageError("No command given: probe, listen or sync");
+  if (command !== "probe" && command !== "listen" && command !== "sync") {
+    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe, listen or sync)`);
   }
   const options = new Map<string, string>();
   const positional: string[] = [];
@@ -177,7 +208,10 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (!arg.startsWith("--") || !(name in OPTIONS)) throw new UsageError(`Unknown option: ${arg}`);
     if (!OPTIONS[name]!.includes(command)) throw new UsageError(`Option --${name} does not apply to ${command}`);
     let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
+    if (FLAGS.has(name)) {
+      if (eq >= 0) throw new UsageError(`Option --${name} takes no value`);
+      value = "";
+    } else if (eq >= 0) value = arg.slice(eq + 1);
     else {
       value = rest[++i];
       if (value === undefined) throw new UsageError(`Option --${name} needs a value`);
@@ -207,6 +241,18 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       network,
       count: count === undefined ? undefined : parsePositive(count, "--count"),
       timeout: timeout === undefined ? DEFAULT_TIMEOUT : parsePositive(timeout, "--timeout"),
+    };
+  }
+  if (command === "sync") {
+    if (positional.length === 0) throw new UsageError("sync needs at least one address: sync <host[:port]>...");
+    const timeout = options.get("timeout");
+    return {
+      kind: "sync",
+      targets: positional.map((a) => parseHostPort(a, network.defaultPort)),
+      network,
+      dir: options.get("dir") ?? `soter-${network.name}`,
+      timeout: timeout === undefined ? DEFAULT_TIMEOUT : parsePositive(timeout, "--timeout"),
+      json: options.has("json"),
     };
   }
   if (positional.length > 0) throw new UsageError(`Unexpected argument: ${positional[0]}`);

@@ -8,6 +8,7 @@ import type { Clock } from "../peer/clock.ts";
 import { systemClock } from "../peer/clock.ts";
 import type { Conn, NetAddr } from "../peer/conn.ts";
 import type { ConnectOptions, Listener, ListenOptions } from "../adapters/types.ts";
+import type { Storage } from "../storage/storage.ts";
 
 /** The version the tool reports in its user agent. */
 export const CLI_VERSION = "0.1.0";
@@ -26,6 +27,13 @@ export interface CliIo {
   err(line: string): void;
   /** Aborted when the user interrupts (SIGINT). */
   interrupt: AbortSignal;
+  /** The adapter's `fileStorage` (needed by `sync`). */
+  fileStorage?: (dir: string) => Storage;
+  /**
+   * Redraws the one live status line (standard error on a terminal); an
+   * empty line clears it. Absent when there is no terminal to draw on.
+   */
+  status?: (line: string) => void;
 }
 
 /** A clock with sub-millisecond resolution, so round trips on a LAN are measurable. */

@@ -1,6 +1,6 @@
 /**
  * The command-line tool without its runtime: `runCli` parses the
- * arguments and runs `probe` or `listen` with the sockets, output and
+ * arguments and runs `probe`, `listen` or `sync` with the sockets, output and
  * interrupt signal that `cli.ts` gives it. Runtime-neutral.
  *
  * @module
@@ -9,6 +9,7 @@ import { parseArgs, USAGE, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { listenCommand } from "./listen.ts";
 import { probe } from "./probe.ts";
+import { syncCommand } from "./sync.ts";
 
 export type { CliIo } from "./io.ts";
 
@@ -36,5 +37,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return await probe(cmd, io);
     case "listen":
       return await listenCommand(cmd, io);
+    case "sync":
+      return await syncCommand(cmd, io);
   }
 }

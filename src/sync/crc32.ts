@@ -1,0 +1,28 @@
+/**
+ * CRC-32 (IEEE 802.3, as zlib and PNG), guarding the block store's records
+ * against torn and corrupt writes.
+ *
+ * @module
+ */
+
+const TABLE: Uint32Array = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/**
+ * Computes the CRC-32 of some bytes.
+ *
+ * @param data The bytes.
+ * @returns The checksum, an unsigned 32-bit number.
+ */
+export function crc32(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

@@ -1,0 +1,709 @@
+/**
+ * `DagSync`: downloads a soter blockDAG from many peers at once, verifies
+ * what a client can, and yields the blocks parents first.
+ *
+ * @module
+ */
+import type { Hasher } from "../hash/hasher.ts";
+import { defaultHasher } from "../hash/hasher.ts";
+import { type Clock, systemClock } from "../peer/clock.ts";
+import type { Peer } from "../peer/peer.ts";
+import { cryptoRandom, type RandomSource } from "../peer/random.ts";
+import { hashToHex, ZERO_HASH } from "../wire/hex.ts";
+import { InvType, type InvVect } from "../wire/invvect.ts";
+import { PROTOCOL_VERSION } from "../wire/protocol.ts";
+import type { BlockMessage } from "../wire/messages/block.ts";
+import type { Message } from "../wire/message.ts";
+import { Heap } from "./heap.ts";
+import { blockPayload } from "./payload.ts";
+import { PeerSlot, type Want } from "./slot.ts";
+import type { BlockStore } from "./store.ts";
+import {
+  type DagSyncOptions,
+  type SyncedBlock,
+  SyncError,
+  type SyncPeerEvent,
+  type SyncPeerSource,
+  type SyncProgress,
+} from "./types.ts";
+import { BlockVerificationError, checkBlockContent, heightFromParents } from "./verify.ts";
+
+/** soterd's `MaxBlocksPerMsg`: a full `inv` answer to `getblocks`. */
+export const MAX_BLOCKS_PER_INV = 500;
+
+/** A block received and verified, waiting for its parents. */
+interface Held {
+  readonly want: Want;
+  readonly block: BlockMessage;
+  readonly payload: Uint8Array;
+  readonly from: PeerSlot;
+  missing: number;
+}
+
+function isSource(p: readonly Peer[] | SyncPeerSource): p is SyncPeerSource {
+  return !Array.isArray(p);
+}
+
+/**
+ * Downloads a blockDAG from many peers. Iterate over it to get the blocks,
+ * every parent before its children; a slow consumer slows the download.
+ *
+ * Each peer walks the DAG with `getblocks` by locator height (its `inv`
+ * answers carry heights, at most 500 per round); the blocks announced are
+ * asked with `getdata`, lowest height first, spread over the peers within
+ * a per-peer window. A peer that does not deliver its next block within a
+ * deadline that follows its measured throughput stalls: its requests go
+ * to other peers, its window halves, and after `maxStalls` stalls it is
+ * dropped (scored through the pool when there is one). A peer serving or
+ * announcing a bad block is banned (see `BlockVerificationError`).
+ *
+ * @example Syncing from two peers into a store
+ * ```ts ignore
+ * import { BlockStore, DagSync, SIMNET } from "@soter/peer";
+ * import { fileStorage } from "@soter/peer/deno";
+ * const store = await BlockStore.open(fileStorage("./blocks"));
+ * const sync = new DagSync({ network: SIMNET, peers: [peerA, peerB], store });
+ * for await (const b of sync) console.log(b.height, b.hex);
+ * console.log(sync.progress());
+ * ```
+ */
+export class DagSync implements AsyncIterable<SyncedBlock> {
+  readonly #o: DagSyncOptions;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #hasher: Hasher;
+  readonly #store: BlockStore | undefined;
+  readonly #source: SyncPeerSource | undefined;
+  readonly #maxWindow: number;
+  readonly #budget: number;
+  readonly #slots = new Map<Peer, PeerSlot>();
+  readonly #known = new Map<string, number>();
+  readonly #wants = new Map<string, Want>();
+  readonly #queue = new Heap<Want>((a, b) => a.height < b.height || (a.height === b.height && a.seq < b.seq));
+  readonly #held = new Map<string, Held>();
+  readonly #waiting = new Map<string, Held[]>();
+  readonly #ready: SyncedBlock[] = [];
+  #seq = 0;
+  #heldBytes = 0;
+  #started = false;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  #events: AsyncIterableIterator<SyncPeerEvent> | undefined;
+  #start = 0;
+  #height = 0;
+  #best = 0;
+  #blocks = 0;
+  #bytes = 0;
+  #invalid = 0;
+  #stalledPeers = 0;
+  #rerequested = 0;
+  #noPeersSince: number | undefined;
+  #noPeersTimer: unknown;
+  #failure: Error | undefined;
+  #walked = false;
+
+  /**
+   * Prepares a sync; it starts when iterated.
+   *
+   * @param options The network, the peers, and tuning.
+   */
+  constructor(options: DagSyncOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? cryptoRandom;
+    this.#hasher = options.hasher ?? defaultHasher();
+    this.#store = options.store;
+    this.#source = isSource(options.peers) ? options.peers : undefined;
+    this.#maxWindow = Math.max(1, Math.floor(options.window ?? 16));
+    this.#budget = Math.max(1, options.maxBufferBytes ?? 32 * 1024 * 1024);
+    this.#known.set(hashToHex(options.network.genesisHash), 0);
+    this.#height = this.#store?.maxHeight ?? 0;
+  }
+
+  /**
+   * A snapshot of the progress.
+   *
+   * @returns Heights, counts, bytes and time.
+   */
+  progress(): SyncProgress {
+    let inFlight = 0;
+    for (const s of this.#slots.values()) inFlight += s.inFlight.size;
+    return {
+      height: this.#height,
+      bestHeight: Math.max(this.#best, this.#height),
+      blocks: this.#blocks,
+      bytes: this.#bytes,
+      peers: this.#slots.size,
+      pending: this.#wants.size + this.#held.size + this.#ready.length,
+      inFlight,
+      bufferedBytes: this.#heldBytes,
+      invalid: this.#invalid,
+      stalledPeers: this.#stalledPeers,
+      rerequested: this.#rerequested,
+      elapsedMs: this.#started ? this.#clock.now() - this.#start : 0,
+    };
+  }
+
+  /**
+   * Stops the sync: the iteration ends, the peers are left connected.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [...this.#slots.values()]) this.#detach(s);
+    void this.#events?.return?.();
+    if (this.#noPeersTimer !== undefined) this.#clock.clearTimeout(this.#noPeersTimer);
+    this.#notify();
+  }
+
+  /**
+   * Runs the sync, yielding blocks parents first. It ends when every peer
+   * has nothing more to announce and every block announced was yielded
+   * (or could not be had), or on {@linkcode DagSync.close}.
+   *
+   * @returns The blocks.
+   * @throws {SyncError} when no usable peer is left for `peerWaitTimeout`
+   *   while blocks remain, or the store fails.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<SyncedBlock> {
+    if (this.#started) throw new TypeError("A DagSync runs once: make a new one to sync again");
+    this.#started = true;
+    this.#start = this.#clock.now();
+    const signal = this.#o.signal;
+    const onAbort = () => this.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (signal?.aborted) return;
+      this.#attachAll();
+      let sinceCheckpoint = 0;
+      for (;;) {
+        const item = this.#ready.shift();
+        if (item !== undefined) {
+          this.#heldBytes -= item.payload.length;
+          if (this.#store !== undefined) {
+            await this.#storeAdd(item);
+            if (++sinceCheckpoint >= 256) {
+              sinceCheckpoint = 0;
+              this.#store.setCheckpoint(this.#completeHeight());
+            }
+          }
+          this.#blocks++;
+          this.#bytes += item.payload.length;
+          this.#pump();
+          yield item;
+          continue;
+        }
+        if (this.#failure !== undefined) throw this.#failure;
+        if (this.#closed) break;
+        if (this.#finished()) break;
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      // What was announced and not yet yielded bounds the checkpoint, so
+      // take it before closing.
+      this.#store?.setCheckpoint(this.#completeHeight());
+      this.close();
+      if (this.#store !== undefined) {
+        try {
+          await this.#store.flush();
+        } catch (err) {
+          // deno-lint-ignore no-unsafe-finally
+          throw new SyncError("storage", `Cannot write the block store: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    }
+  }
+
+  async #storeAdd(item: SyncedBlock): Promise<void> {
+    try {
+      await this.#store!.add({
+        hash: item.hash,
+        height: item.height,
+        parents: item.block.parents.parents.map((p) => p.hash),
+        payload: item.payload,
+      });
+    } catch (err) {
+      throw new SyncError("storage", `Cannot write the block store: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  #notify(): void {
+    this.#wake?.();
+  }
+
+  #knownHeight(hex: string): number | undefined {
+    return this.#known.get(hex) ?? this.#store?.get(hex)?.height;
+  }
+
+  /** The height up to which every block announced so far was yielded. */
+  #completeHeight(): number {
+    let min = Infinity;
+    for (const w of this.#wants.values()) if (w.height < min) min = w.height;
+    for (const h of this.#held.values()) if (h.want.height < min) min = h.want.height;
+    for (const r of this.#ready) if (r.height < min) min = r.height;
+    let enumerated = 0;
+    for (const s of this.#slots.values()) enumerated = Math.max(enumerated, s.cursor);
+    return Math.max(0, Math.min(min - 1, Math.max(enumerated, this.#height)));
+  }
+
+  #finished(): boolean {
+    if (this.#ready.length > 0) return false;
+    const live = [...this.#slots.values()];
+    if (live.length === 0) {
+      // Every peer left after walking to its end, with nothing left to fetch.
+      if (this.#walked && this.#wants.size === 0) return this.#giveUpHeld();
+      return this.#waitForPeers();
+    }
+    this.#clearNoPeers();
+    if (!live.every((s) => s.exhausted && !s.invPending)) return false;
+    if (this.#wants.size > 0) return false;
+    return this.#giveUpHeld();
+  }
+
+  /** Blocks still held wait for parents nobody can give: gives them up. */
+  #giveUpHeld(): boolean {
+    this.#held.clear();
+    this.#waiting.clear();
+    this.#heldBytes = 0;
+    return true;
+  }
+
+  #waitForPeers(): boolean {
+    const now = this.#clock.now();
+    if (this.#noPeersSince === undefined) {
+      this.#noPeersSince = now;
+      const wait = this.#o.peerWaitTimeout ?? 30_000;
+      this.#noPeersTimer = this.#clock.setTimeout(() => {
+        this.#noPeersTimer = undefined;
+        if (this.#slots.size > 0 || this.#closed) return;
+        this.#failure = new SyncError(
+          "no-peers",
+          `Cannot sync: no usable peer for ${wait} ms with ${this.#wants.size} blocks still to fetch; give more peers`,
+        );
+        this.#notify();
+      }, wait);
+    }
+    return false;
+  }
+
+  #clearNoPeers(): void {
+    this.#noPeersSince = undefined;
+    if (this.#noPeersTimer !== undefined) this.#clock.clearTimeout(this.#noPeersTimer);
+    this.#noPeersTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------------
+  // Peers.
+
+  #attachAll(): void {
+    const src = this.#source;
+    const peers = src !== undefined ? src.peers() : this.#o.peers as readonly Peer[];
+    for (const p of peers) void this.#attach(p);
+    if (src !== undefined) {
+      const events = src.events();
+      this.#events = events;
+      void (async () => {
+        try {
+          for await (const e of events) {
+            if (this.#closed) break;
+            if (e.peer === undefined) continue;
+            if (e.type === "peer-joined") void this.#attach(e.peer);
+            else if (e.type === "peer-left") {
+              const s = this.#slots.get(e.peer);
+              if (s !== undefined) this.#detach(s);
+            }
+          }
+        } catch {
+          // The source ended badly: keep the peers we have.
+        }
+      })();
+    }
+  }
+
+  async #attach(peer: Peer): Promise<void> {
+    if (this.#slots.has(peer) || this.#closed) return;
+    if (!(await peer.ready) || this.#closed || this.#slots.has(peer)) return;
+    const slot = new PeerSlot(peer, Math.min(4, this.#maxWindow), this.#store?.checkpoint ?? 0);
+    slot.mark = this.#clock.now();
+    this.#slots.set(peer, slot);
+    this.#best = Math.max(this.#best, peer.startingHeight);
+    this.#clearNoPeers();
+    const sub = peer.messages({ highWaterMark: 64 });
+    slot.stop = () => void sub.return?.();
+    void peer.disconnected.then(() => this.#detach(slot));
+    void (async () => {
+      for await (const msg of sub) {
+        if (!slot.alive) break;
+        this.#onMessage(slot, msg);
+      }
+    })().finally(() => this.#detach(slot));
+    this.#pump();
+  }
+
+  #detach(slot: PeerSlot): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    // Unsubscribe at once: a subscription nobody reads would stop the peer.
+    slot.stop();
+    this.#slots.delete(slot.peer);
+    if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
+    if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
+    for (const w of slot.inFlight.values()) this.#release(w, slot);
+    slot.inFlight.clear();
+    // Blocks only this peer announced cannot be had elsewhere.
+    for (const w of [...this.#wants.values()]) {
+      if (w.asked !== undefined || this.#fetchable(w)) continue;
+      if ([...w.announcers.keys()].some((s) => s.alive)) w.tried.clear();
+      else this.#drop(w);
+    }
+    this.#pump();
+    this.#notify();
+  }
+
+  #ban(slot: PeerSlot, err: BlockVerificationError): void {
+    this.#invalid++;
+    if (this.#source !== undefined) this.#source.ban(slot.peer, err.message);
+    else slot.peer.disconnect();
+    this.#detach(slot);
+    this.#o.onInvalidBlock?.(err);
+  }
+
+  #stall(slot: PeerSlot, what: string): void {
+    if (!slot.alive) return;
+    slot.stalls++;
+    const max = this.#o.maxStalls ?? 3;
+    const reason = `stalled: ${what} (stall ${slot.stalls} of ${max})`;
+    this.#source?.misbehaving(slot.peer, this.#o.stallPoints ?? 20, reason);
+    if (slot.stalls >= max) {
+      this.#stalledPeers++;
+      slot.peer.disconnect();
+      this.#detach(slot);
+      return;
+    }
+    slot.window = Math.max(1, slot.window >> 1);
+    for (const w of slot.inFlight.values()) {
+      w.tried.add(slot);
+      this.#release(w, slot);
+    }
+    slot.inFlight.clear();
+    this.#pump();
+  }
+
+  // ---------------------------------------------------------------------
+  // Requests.
+
+  /** Whether a live peer may still deliver `w`. */
+  #fetchable(w: Want): boolean {
+    for (const s of this.#slots.values()) if (!w.tried.has(s)) return true;
+    return false;
+  }
+
+  #drop(w: Want): void {
+    this.#wants.delete(w.hex);
+    w.queued = false;
+    w.asked = undefined;
+  }
+
+  /** Puts a want back in the queue after its peer failed it. */
+  #release(w: Want, slot: PeerSlot): void {
+    if (w.asked !== slot) return;
+    w.asked = undefined;
+    this.#requeue(w);
+  }
+
+  /**
+   * Queues a want again, unless nobody can deliver it: when every live peer
+   * failed it once, those that announced it get another try; when none of
+   * them is left, it is given up.
+   */
+  #requeue(w: Want): void {
+    if (!this.#wants.has(w.hex)) return;
+    if (!this.#fetchable(w)) {
+      if (![...w.announcers.keys()].some((s) => s.alive)) return this.#drop(w);
+      w.tried.clear();
+    }
+    this.#rerequested++;
+    if (!w.queued) {
+      w.queued = true;
+      this.#queue.push(w);
+    }
+  }
+
+  #bufferFull(): boolean {
+    let inFlight = 0;
+    let size = 0;
+    for (const s of this.#slots.values()) {
+      inFlight += s.inFlight.size;
+      size = Math.max(size, s.avgSize);
+    }
+    return this.#heldBytes + inFlight * size >= this.#budget;
+  }
+
+  #order(): PeerSlot[] {
+    const slots = [...this.#slots.values()];
+    const r = new Uint8Array(4 * slots.length);
+    this.#random(r);
+    const keys = new Map(slots.map((s, i) => [s, new DataView(r.buffer).getUint32(4 * i)]));
+    // Fastest first, random among equals (and among the unmeasured).
+    return slots.sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0) || keys.get(a)! - keys.get(b)!);
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    const slots = this.#order();
+    for (const slot of slots) {
+      if (!slot.alive || slot.invPending || slot.exhausted) continue;
+      if (this.#queue.size < MAX_BLOCKS_PER_INV && !this.#bufferFull()) this.#askBlocks(slot);
+    }
+    const batches = new Map<PeerSlot, Want[]>();
+    const skipped: Want[] = [];
+    for (const slot of slots) {
+      const batch: Want[] = [];
+      let scanned = 0;
+      while (slot.inFlight.size + batch.length < slot.window && !this.#bufferFull() && scanned < 256) {
+        const w = this.#queue.pop();
+        if (w === undefined) break;
+        w.queued = false;
+        if (!this.#wants.has(w.hex) || w.asked !== undefined) continue;
+        scanned++;
+        const announced = w.announcers.has(slot);
+        const others = [...w.announcers.keys()].some((s) => s.alive && s !== slot && !w.tried.has(s));
+        if (w.tried.has(slot) || (!announced && others)) {
+          skipped.push(w);
+          continue;
+        }
+        w.asked = slot;
+        batch.push(w);
+        slot.inFlight.set(w.hex, w);
+      }
+      for (const w of skipped.splice(0)) {
+        w.queued = true;
+        this.#queue.push(w);
+      }
+      if (batch.length > 0) batches.set(slot, batch);
+    }
+    for (const [slot, batch] of batches) {
+      const type = slot.peer.witnessEnabled ? InvType.WITNESS_BLOCK : InvType.BLOCK;
+      const invList: InvVect[] = batch.map((w) => ({ type, hash: w.hash, height: w.height }));
+      if (slot.inFlight.size === batch.length) slot.mark = this.#clock.now();
+      void slot.peer.queueMessage({ command: "getdata", invList });
+      this.#arm(slot);
+    }
+  }
+
+  #askBlocks(slot: PeerSlot): void {
+    slot.invPending = true;
+    // Straight to the queue: the peer's repeat filter must not eat a
+    // request that asks again from the same height.
+    void slot.peer.queueMessage({
+      command: "getblocks",
+      protocolVersion: PROTOCOL_VERSION,
+      blockLocatorHeight: [slot.cursor],
+      hashStop: ZERO_HASH,
+    });
+    const wait = this.#o.invTimeout ?? 30_000;
+    slot.invTimer = this.#clock.setTimeout(() => {
+      slot.invTimer = undefined;
+      if (!slot.invPending) return;
+      slot.invPending = false;
+      this.#stall(slot, `no inv within ${wait} ms of getblocks`);
+    }, wait);
+  }
+
+  /** (Re)starts the deadline of a peer's oldest request. */
+  #arm(slot: PeerSlot): void {
+    if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
+    slot.timer = undefined;
+    if (slot.inFlight.size === 0 || !slot.alive) return;
+    const timeout = slot.timeout(this.#o.minBlockTimeout ?? 5_000, this.#o.maxBlockTimeout ?? 120_000);
+    const due = slot.mark + timeout - this.#clock.now();
+    slot.timer = this.#clock.setTimeout(() => {
+      slot.timer = undefined;
+      this.#stall(slot, `no block within ${Math.round(timeout)} ms`);
+    }, due);
+  }
+
+  // ---------------------------------------------------------------------
+  // Messages.
+
+  #onMessage(slot: PeerSlot, msg: Message): void {
+    if (this.#closed || !slot.alive) return;
+    switch (msg.command) {
+      case "inv":
+        return this.#onInv(slot, msg.invList);
+      case "block":
+        return this.#onBlock(slot, msg);
+      case "notfound":
+        return this.#onNotFound(slot, msg.invList);
+    }
+  }
+
+  #onInv(slot: PeerSlot, list: readonly InvVect[]): void {
+    let max = -1;
+    let blocks = 0;
+    for (const iv of list) {
+      if (iv.type !== InvType.BLOCK && iv.type !== InvType.WITNESS_BLOCK) continue;
+      blocks++;
+      if (iv.height > max) max = iv.height;
+      const hex = hashToHex(iv.hash);
+      const known = this.#knownHeight(hex);
+      if (known !== undefined) {
+        if (known !== iv.height) {
+          const detail = `announced at height ${iv.height}, but its parents put it at ${known}`;
+          return this.#ban(slot, new BlockVerificationError("height", hex, slot.addr, detail));
+        }
+        continue;
+      }
+      let w = this.#wants.get(hex);
+      if (w === undefined) {
+        w = {
+          hash: iv.hash.slice(),
+          hex,
+          height: iv.height,
+          seq: this.#seq++,
+          announcers: new Map(),
+          tried: new Set(),
+          asked: undefined,
+          queued: true,
+        };
+        this.#wants.set(hex, w);
+        this.#queue.push(w);
+      }
+      w.announcers.set(slot, iv.height);
+    }
+    if (max > this.#best) this.#best = max;
+    if (slot.invPending) {
+      slot.invPending = false;
+      if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
+      slot.invTimer = undefined;
+      if (blocks >= MAX_BLOCKS_PER_INV) {
+        // The last height may be cut short: ask from just below it again.
+        slot.cursor = max - 1 > slot.cursor ? max - 1 : max;
+      } else {
+        slot.exhausted = true;
+        this.#walked = true;
+        if (max > slot.cursor) slot.cursor = max;
+      }
+    } else if (blocks > 0) {
+      // An announcement of new blocks: there is more to walk.
+      slot.exhausted = false;
+    }
+    this.#pump();
+    this.#notify();
+  }
+
+  #onNotFound(slot: PeerSlot, list: readonly InvVect[]): void {
+    for (const iv of list) {
+      const w = slot.inFlight.get(hashToHex(iv.hash));
+      if (w === undefined) continue;
+      slot.inFlight.delete(w.hex);
+      w.tried.add(slot);
+      w.announcers.delete(slot);
+      this.#release(w, slot);
+    }
+    slot.mark = this.#clock.now();
+    this.#arm(slot);
+    this.#pump();
+    this.#notify();
+  }
+
+  #onBlock(slot: PeerSlot, block: BlockMessage): void {
+    const payload = blockPayload(block);
+    const headerHash = this.#hasher.doubleSha256(payload.subarray(0, 80));
+    const hex = hashToHex(headerHash);
+    let w = slot.inFlight.get(hex);
+    if (w === undefined) {
+      const other = this.#wants.get(hex);
+      if (other !== undefined) {
+        // A late answer to a request given up on (or given to another
+        // peer) since: take it.
+        w = other;
+      } else if (this.#knownHeight(hex) !== undefined || this.#held.has(hex)) {
+        return;
+      } else {
+        // Not a block anyone asked for: it answers this peer's oldest request.
+        const oldest = slot.inFlight.values().next().value;
+        if (oldest === undefined) return;
+        const detail = `its header hashes to ${hex}`;
+        slot.inFlight.delete(oldest.hex);
+        this.#release(oldest, slot);
+        return this.#ban(slot, new BlockVerificationError("hash", oldest.hex, slot.addr, detail));
+      }
+    }
+    slot.inFlight.delete(hex);
+    if (w.asked === slot) w.asked = undefined;
+    slot.recordDelivery(payload.length, this.#clock.now(), this.#maxWindow);
+    this.#arm(slot);
+    if (!this.#wants.has(hex)) return this.#pump();
+    const problem = checkBlockContent(block, headerHash, w.hash, this.#o.network, this.#hasher);
+    if (problem !== undefined) {
+      w.tried.add(slot);
+      w.announcers.delete(slot);
+      this.#requeue(w);
+      return this.#ban(slot, new BlockVerificationError(problem.kind, hex, slot.addr, problem.detail));
+    }
+    let missing = 0;
+    for (const p of block.parents.parents) {
+      const ph = hashToHex(p.hash);
+      if (this.#knownHeight(ph) !== undefined) continue;
+      if (this.#wants.has(ph) || this.#held.has(ph)) {
+        missing++;
+        continue;
+      }
+      w.tried.add(slot);
+      w.announcers.delete(slot);
+      this.#requeue(w);
+      const detail = `parent ${ph} is neither known nor announced by any peer`;
+      return this.#ban(slot, new BlockVerificationError("unknown-parent", hex, slot.addr, detail));
+    }
+    this.#wants.delete(hex);
+    const held: Held = { want: w, block, payload, from: slot, missing };
+    this.#heldBytes += payload.length;
+    if (missing === 0) this.#accept(held);
+    else {
+      this.#held.set(hex, held);
+      for (const p of block.parents.parents) {
+        const ph = hashToHex(p.hash);
+        if (this.#knownHeight(ph) !== undefined) continue;
+        const list = this.#waiting.get(ph);
+        if (list === undefined) this.#waiting.set(ph, [held]);
+        else list.push(held);
+      }
+    }
+    this.#pump();
+    this.#notify();
+  }
+
+  /** A held block whose parents are all known: check its height, then make it ready, then its children. */
+  #accept(first: Held): void {
+    const stack = [first];
+    while (stack.length > 0) {
+      const h = stack.pop()!;
+      const hex = h.want.hex;
+      this.#held.delete(hex);
+      const height = heightFromParents(h.block.parents.parents.map((p) => this.#knownHeight(hashToHex(p.hash))!));
+      for (const [s, announced] of h.want.announcers) {
+        if (announced !== height && s.alive) {
+          const detail = `announced at height ${announced}, but its parents put it at ${height}`;
+          this.#ban(s, new BlockVerificationError("height", hex, s.addr, detail));
+        }
+      }
+      this.#known.set(hex, height);
+      if (height > this.#height) this.#height = height;
+      this.#ready.push({
+        hash: h.want.hash,
+        hex,
+        height,
+        block: h.block,
+        payload: h.payload,
+        from: h.from.addr,
+      });
+      const children = this.#waiting.get(hex);
+      if (children === undefined) continue;
+      this.#waiting.delete(hex);
+      for (const c of children) if (--c.missing === 0) stack.push(c);
+    }
+  }
+}
