@@ -40,7 +40,7 @@ export interface SocketOps {
 }
 
 /** A connection over a callback-style socket. */
-export class SocketConn implements Conn, RawCapable {
+export class SocketConn implements Conn, RawCapable, RawConn {
   /** This side's address. */
   readonly localAddr: NetAddr;
   /** The remote side's address. */
@@ -134,37 +134,45 @@ export class SocketConn implements Conn, RawCapable {
 
   /** The callback side, unless the streams are in use. */
   [RAW](): RawConn | undefined {
-    if (this.#readable !== undefined || this.#writable !== undefined || this.#sink !== undefined) return undefined;
-    return {
-      start: (sink) => {
-        this.#sink = sink;
-        const early = this.#early;
-        const end = this.#earlyEnd;
-        this.#early = this.#earlyEnd = undefined;
-        for (const chunk of early ?? []) sink.data(chunk);
-        if (end !== undefined) {
-          if (end.err === undefined) sink.end();
-          else sink.error(end.err);
-        }
-      },
-      pause: () => this.#pause(),
-      resume: () => {
-        if (this.#paused && !this.#closed) {
-          this.#paused = false;
-          this.#ops.resume();
-        }
-      },
-      write: (chunk, done) => {
-        if (this.#closed) return done(closedError(this.#label));
-        this.#rawPending = done;
-        this.#ops.send(chunk, (err) => {
-          if (this.#rawPending !== done) return; // failed meanwhile
-          this.#rawPending = undefined;
-          if (err === undefined) done();
-          else done(this.#closed ? closedError(this.#label, err) : toConnectionError(err, this.#label));
-        });
-      },
-    };
+    return this.#readable !== undefined || this.#writable !== undefined || this.#sink !== undefined ? undefined : this;
+  }
+
+  /** Internal ({@linkcode RawConn}): starts delivering to `sink`. */
+  rawStart(sink: RawSink): void {
+    this.#sink = sink;
+    const early = this.#early;
+    const end = this.#earlyEnd;
+    this.#early = this.#earlyEnd = undefined;
+    for (const chunk of early ?? []) sink.data(chunk);
+    if (end !== undefined) {
+      if (end.err === undefined) sink.end();
+      else sink.error(end.err);
+    }
+  }
+
+  /** Internal ({@linkcode RawConn}): pauses reading. */
+  rawPause(): void {
+    this.#pause();
+  }
+
+  /** Internal ({@linkcode RawConn}): resumes reading. */
+  rawResume(): void {
+    if (this.#paused && !this.#closed) {
+      this.#paused = false;
+      this.#ops.resume();
+    }
+  }
+
+  /** Internal ({@linkcode RawConn}): sends a chunk handed over. */
+  rawWrite(chunk: Uint8Array, done: (err?: unknown) => void): void {
+    if (this.#closed) return done(closedError(this.#label));
+    this.#rawPending = done;
+    this.#ops.send(chunk, (err) => {
+      if (this.#rawPending !== done) return; // failed meanwhile
+      this.#rawPending = undefined;
+      if (err === undefined) done();
+      else done(this.#closed ? closedError(this.#label, err) : toConnectionError(err, this.#label));
+    });
   }
 
   /** Settles with the operation, or rejects as soon as the conn fails. */

@@ -139,7 +139,7 @@ export class Link implements RawSink {
     const raw = rawOf(this.#conn);
     if (raw !== undefined) {
       this.#raw = raw;
-      raw.start(this);
+      raw.rawStart(this);
       return;
     }
     this.#reader = this.#conn.readable.getReader();
@@ -152,7 +152,7 @@ export class Link implements RawSink {
   read(): void {
     if (this.#reading || this.#stopped) return;
     this.#reading = true;
-    this.#raw?.resume();
+    this.#raw?.rawResume();
     this.#drain();
   }
 
@@ -162,7 +162,7 @@ export class Link implements RawSink {
   data(chunk: Uint8Array): void {
     if (this.#stopped) return;
     this.decoder.push(chunk);
-    if (!this.#reading) this.#raw!.pause();
+    if (!this.#reading) this.#raw!.rawPause();
     else if (!this.#waiting && !this.#draining) this.#drain();
   }
 
@@ -187,7 +187,7 @@ export class Link implements RawSink {
   writeNow(frame: Uint8Array): Promise<void> {
     const raw = this.#raw;
     if (raw === undefined) return this.#writer!.write(frame);
-    return new Promise((resolve, reject) => raw.write(frame, (err) => err === undefined ? resolve() : reject(err)));
+    return new Promise((resolve, reject) => raw.rawWrite(frame, (err) => err === undefined ? resolve() : reject(err)));
   }
 
   /** From now on, queued messages are written. */
@@ -242,13 +242,13 @@ export class Link implements RawSink {
         const wait = host.onFrame(frame);
         if (wait !== undefined) {
           this.#waiting = true;
-          this.#raw?.pause();
-          wait.then(this.#resume, this.#crash);
+          this.#raw?.rawPause();
+          wait.then(() => this.#resume(), (err) => this.#crash(err));
           return;
         }
       }
       if (this.#raw === undefined) {
-        this.#reader!.read().then(this.#onChunk, this.#onReadError);
+        this.#reader!.read().then((r) => this.#onChunk(r), (err) => this.#onReadError(err));
         return;
       }
       const eof = this.#eof;
@@ -263,19 +263,19 @@ export class Link implements RawSink {
     }
   }
 
-  readonly #resume = (): void => {
+  #resume(): void {
     this.#waiting = false;
     if (this.#stopped) return;
-    this.#raw?.resume();
+    this.#raw?.rawResume();
     this.#drain();
-  };
+  }
 
-  readonly #crash = (err: unknown): void => {
+  #crash(err: unknown): void {
     this.#reading = false;
     if (!this.#stopped) this.#host.onCrash(err);
-  };
+  }
 
-  readonly #onChunk = (r: ReadableStreamReadResult<Uint8Array>): void => {
+  #onChunk(r: ReadableStreamReadResult<Uint8Array>): void {
     if (this.#stopped) return;
     if (r.done) {
       this.#reading = false;
@@ -284,12 +284,12 @@ export class Link implements RawSink {
     }
     this.decoder.push(r.value);
     this.#drain();
-  };
+  }
 
-  readonly #onReadError = (err: unknown): void => {
+  #onReadError(err: unknown): void {
     this.#reading = false;
     if (!this.#stopped) this.#host.onReadError(err);
-  };
+  }
 
   // -------------------------------------------------------------------
   // Writing.
@@ -309,10 +309,10 @@ export class Link implements RawSink {
       if (this.#raw !== undefined) {
         // A write done from within the call is done now.
         this.#inflightSince = now;
-        this.#raw.write(chunk, this.#onRawWritten);
+        this.#raw.rawWrite(chunk, this.#onRawWritten);
         this.#inflightSince = undefined;
       } else {
-        this.#writer!.write(chunk).then(this.#onWritten, this.#onWriteError);
+        this.#writer!.write(chunk).then(() => this.#onWritten(), (err) => this.#onWriteError(err));
       }
     } catch (err) {
       if (this.#inflight === batch) this.#onWriteError(err);
@@ -325,7 +325,7 @@ export class Link implements RawSink {
     else this.#onWriteError(err);
   };
 
-  readonly #onWritten = (): void => {
+  #onWritten(): void {
     const batch = this.#inflight!;
     const total = this.#inflightBytes;
     this.#inflight = undefined;
@@ -333,14 +333,14 @@ export class Link implements RawSink {
     this.#host.onWritten(batch, total, this.#inflightSince ?? this.#host.now());
     // In the next microtask: a raw write may report from within the call.
     if (this.#queue.length > 0) this.kick();
-  };
+  }
 
-  readonly #onWriteError = (err: unknown): void => {
+  #onWriteError(err: unknown): void {
     const batch = this.#inflight ?? [];
     this.#inflight = undefined;
     this.#queue.release(this.#inflightBytes, batch.length);
     for (const item of batch) item.settle(false);
     this.#output = false;
     this.#host.onWriteError(batch, err);
-  };
+  }
 }

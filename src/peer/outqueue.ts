@@ -173,7 +173,8 @@ export class OutQueue {
  * known to have (an LRU of {@linkcode MAX_KNOWN_INVENTORY} vectors).
  */
 export class InvTrickle {
-  readonly #known = new LruSet<string>(MAX_KNOWN_INVENTORY);
+  /** Made on first use: most peers never see inventory. */
+  #known: LruSet<string> | undefined;
   #pending: InvVect[] = [];
 
   /** Vectors waiting. */
@@ -188,7 +189,7 @@ export class InvTrickle {
    * @returns `true` when known.
    */
   isKnown(iv: InvVect): boolean {
-    return this.#known.has(invKey(iv));
+    return this.#known?.has(invKey(iv)) ?? false;
   }
 
   /**
@@ -197,7 +198,7 @@ export class InvTrickle {
    * @param iv The vector.
    */
   markKnown(iv: InvVect): void {
-    this.#known.add(invKey(iv));
+    (this.#known ??= new LruSet<string>(MAX_KNOWN_INVENTORY)).add(invKey(iv));
   }
 
   /**
@@ -221,17 +222,18 @@ export class InvTrickle {
    * @returns The batches, possibly none.
    */
   flush(): InvVect[][] {
+    const known = this.#known ??= new LruSet<string>(MAX_KNOWN_INVENTORY);
     const batches: InvVect[][] = [];
     let batch: InvVect[] = [];
     for (const iv of this.#pending) {
       const key = invKey(iv);
-      if (this.#known.has(key)) continue;
+      if (known.has(key)) continue;
       batch.push(iv);
       if (batch.length >= MAX_INV_TRICKLE_SIZE) {
         batches.push(batch);
         batch = [];
       }
-      this.#known.add(key);
+      known.add(key);
     }
     if (batch.length > 0) batches.push(batch);
     this.#pending = [];

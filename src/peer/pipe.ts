@@ -181,7 +181,7 @@ class Direction {
   }
 }
 
-class PipeConn implements Conn, RawCapable {
+class PipeConn implements Conn, RawCapable, RawConn {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   #in: Direction;
@@ -204,15 +204,27 @@ class PipeConn implements Conn, RawCapable {
   }
 
   [RAW](): RawConn | undefined {
-    if (this.#in.streamed || this.#out.streamed) return undefined;
-    const incoming = this.#in;
-    const outgoing = this.#out;
-    return {
-      start: (sink) => incoming.attach(sink),
-      pause: () => incoming.pause(),
-      resume: () => incoming.resume(),
-      write: (chunk, done) => outgoing.write(chunk, done, true),
-    };
+    return this.#in.streamed || this.#out.streamed ? undefined : this;
+  }
+
+  /** Internal ({@linkcode RawConn}): starts delivering to `sink`. */
+  rawStart(sink: RawSink): void {
+    this.#in.attach(sink);
+  }
+
+  /** Internal ({@linkcode RawConn}): pauses delivering. */
+  rawPause(): void {
+    this.#in.pause();
+  }
+
+  /** Internal ({@linkcode RawConn}): resumes delivering. */
+  rawResume(): void {
+    this.#in.resume();
+  }
+
+  /** Internal ({@linkcode RawConn}): sends a chunk handed over. */
+  rawWrite(chunk: Uint8Array, done: (err?: unknown) => void): void {
+    this.#out.write(chunk, done, true);
   }
 
   close(): void {

@@ -23,24 +23,27 @@ export interface RawSink {
   error(err: unknown): void;
 }
 
-/** The callback side of a connection. */
+/**
+ * The callback side of a connection (its methods are prefixed so that the
+ * connection object itself can offer them, with no object of its own).
+ */
 export interface RawConn {
   /**
    * Starts delivering to `sink`, once; the connection's streams are not
    * to be used afterwards.
    */
-  start(sink: RawSink): void;
-  /** Asks for no more chunks until {@linkcode RawConn.resume} (one may still arrive). */
-  pause(): void;
+  rawStart(sink: RawSink): void;
+  /** Asks for no more chunks until {@linkcode RawConn.rawResume} (one may still arrive). */
+  rawPause(): void;
   /** Resumes delivering. */
-  resume(): void;
+  rawResume(): void;
   /**
    * Sends bytes; `done` is called once the runtime has taken them (maybe
    * at once, from within the call), with an error when sending failed.
    * The chunk is handed over: the caller does not touch it again, so the
    * connection may keep it without a copy.
    */
-  write(chunk: Uint8Array, done: (err?: unknown) => void): void;
+  rawWrite(chunk: Uint8Array, done: (err?: unknown) => void): void;
 }
 
 /** A connection that may offer its callback side. */

@@ -43,7 +43,8 @@ interface Deadline {
  */
 export class StallDetector {
   readonly #timeout: number;
-  readonly #pending = new Map<string, Deadline>();
+  /** Made when a deadline is set, dropped when none is left. */
+  #pending: Map<string, Deadline> | undefined;
   #handlerSince: number | undefined;
 
   /**
@@ -58,7 +59,7 @@ export class StallDetector {
 
   /** How many responses are awaited. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   /**
@@ -73,7 +74,8 @@ export class StallDetector {
     const responses = EXPECTED_RESPONSES[command];
     if (responses === undefined) return;
     const due = now + (command === "getheaders" ? 3 * this.#timeout : this.#timeout);
-    for (const r of responses) this.#pending.set(r, { due, since: now });
+    const pending = this.#pending ??= new Map();
+    for (const r of responses) pending.set(r, { due, since: now });
   }
 
   /**
@@ -82,11 +84,14 @@ export class StallDetector {
    * @param command The command received.
    */
   received(command: string): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
     if (GETDATA_RESPONSES.has(command)) {
-      for (const r of GETDATA_RESPONSES) this.#pending.delete(r);
+      for (const r of GETDATA_RESPONSES) pending.delete(r);
     } else {
-      this.#pending.delete(command);
+      pending.delete(command);
     }
+    if (pending.size === 0) this.#pending = undefined;
   }
 
   /**
@@ -109,7 +114,7 @@ export class StallDetector {
     const start = this.#handlerSince;
     if (start === undefined) return;
     this.#handlerSince = undefined;
-    for (const d of this.#pending.values()) {
+    for (const d of this.#pending?.values() ?? []) {
       const from = Math.max(start, d.since);
       if (now > from) d.due += now - from;
     }
@@ -124,7 +129,7 @@ export class StallDetector {
    */
   check(now: number): string | undefined {
     const running = this.#handlerSince;
-    for (const [command, d] of this.#pending) {
+    for (const [command, d] of this.#pending ?? []) {
       const extra = running === undefined ? 0 : Math.max(0, now - Math.max(running, d.since));
       if (now >= d.due + extra) return command;
     }
@@ -133,7 +138,7 @@ export class StallDetector {
 
   /** Forgets every deadline. */
   clear(): void {
-    this.#pending.clear();
+    this.#pending = undefined;
     this.#handlerSince = undefined;
   }
 }
