@@ -59,3 +59,4 @@ export type { ConnectOptions, Listener, ListenOptions } from "./src/adapters/typ
 export * from "./src/peer/mod.ts";
 export { checkStorageName, type Storage, StorageError, type StorageErrorKind } from "./src/storage/storage.ts";
 export { MemoryStorage } from "./src/storage/memory.ts";
+export * from "./src/sim/mod.ts";
