@@ -48,6 +48,10 @@ export interface LinkHost {
 export interface LinkNet {
   /** Virtual milliseconds since the start. */
   readonly time: number;
+  /** Writes complete in events of their own (with `isolate`). */
+  readonly exact: boolean;
+  /** Every chunk delivered goes into the trace. */
+  readonly traceData: boolean;
   /** Records a trace entry. */
   record(kind: string, detail: string): void;
   /** Whether a partition separates the two hosts. */
@@ -114,7 +118,12 @@ export class Pipe {
     this.#inflight += chunk.length;
     this.sent += chunk.length;
     this.#src.at(arrival, () => this.#arrive(chunk, chunk.length));
-    if (this.unacked <= SEND_WINDOW) return undefined;
+    if (this.unacked <= SEND_WINDOW) {
+      if (!net.exact) return undefined;
+      // The write completes in an event of its own, so what the writer does
+      // next never races with other work of this instant.
+      return new Promise<void>((resolve) => this.#src.at(now, resolve));
+    }
     return new Promise<void>((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });
@@ -226,6 +235,9 @@ export class Pipe {
 
   #push(seg: Segment): void {
     if (seg !== FIN) {
+      if (this.link.net.traceData) {
+        this.link.net.record("data", `${this.link.name} ${this.from.host.name}->${this.to.host.name} ${seg.length}`);
+      }
       if (!this.stalled && this.#held.length === 0 && (this.to.desiredSize() ?? 0) > 0) {
         this.delivered += seg.length;
         this.to.enqueue(seg);

@@ -8,7 +8,7 @@ import { AddressBook, canonicalIp } from "./addresses.ts";
 import { type CrashMode, Host, type HostNet, type SimHost } from "./host.ts";
 import { End, Link, type LinkHost, type LinkNet, type LinkProfile, type Pipe } from "./link.ts";
 import { connectionView, Partition, type SimConnection, type SimPartition } from "./faults.ts";
-import { Agenda, channelYield, type SimEvent, Source } from "./queue.ts";
+import { Agenda, macrotaskYield, type SimEvent, Source } from "./queue.ts";
 import { SimRandom } from "./random.ts";
 import { Trace, type TraceOptions } from "./trace.ts";
 
@@ -37,6 +37,8 @@ export interface SimNetOptions {
    * the slower host's bandwidth.
    */
   profile?: (a: SimHost, b: SimHost) => LinkProfile;
+  /** Puts every chunk delivered into the trace (for debugging; large). */
+  traceData?: boolean;
   /** Virtual milliseconds a connect without answer waits by default; default 127 s, as Linux. */
   connectTimeout?: number;
   /**
@@ -57,7 +59,8 @@ export interface SimNetOptions {
   window?: number;
   /**
    * Resolves once every pending promise job has run (a macrotask turn).
-   * Default: a `MessageChannel` message, else `setTimeout(0)`.
+   * Default: `setImmediate`, else a `MessageChannel` message, else
+   * `setTimeout(0)`.
    */
   yieldToMacrotasks?: () => Promise<void>;
 }
@@ -194,7 +197,7 @@ export class SimNet {
     this.#isolate = options.isolate ?? false;
     this.#window = Math.max(0, options.window ?? 0);
     this.#yield = options.yieldToMacrotasks;
-    this.#fabric = this.#makeFabric();
+    this.#fabric = this.#makeFabric(options);
     this.#src = this.#fabric.source();
   }
 
@@ -376,7 +379,7 @@ export class SimNet {
       options.until.then(mark, mark);
       until = () => settled;
     }
-    const channel = this.#yield === undefined ? channelYield() : undefined;
+    const channel = this.#yield === undefined ? macrotaskYield() : undefined;
     const settle = this.#yield ?? channel!.yield;
     const first = this.#events;
     let stopped: SimRunResult["stopped"] = "idle";
@@ -445,7 +448,7 @@ export class SimNet {
   // -------------------------------------------------------------------------
   // Internal: for hosts and links.
 
-  #makeFabric(): HostNet & LinkNet {
+  #makeFabric(options: SimNetOptions): HostNet & LinkNet {
     // deno-lint-ignore no-this-alias
     const net = this;
     return {
@@ -453,6 +456,8 @@ export class SimNet {
         return net.#time;
       },
       start: this.start,
+      exact: this.#isolate,
+      traceData: options.traceData ?? false,
       connectTimeout: this.connectTimeout,
       source: () => new Source(this.#agenda, this.#sources++),
       cancel: (event: SimEvent) => this.#agenda.cancel(event),

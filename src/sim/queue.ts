@@ -150,8 +150,19 @@ export class Source {
   }
 }
 
-/** Internal: a macrotask turn through a `MessageChannel` (no 4 ms clamp as nested `setTimeout`s get). */
-export function channelYield(): { yield: () => Promise<void>; close: () => void } {
+/**
+ * Internal: a macrotask turn, after every pending promise job has run:
+ * `setImmediate` where it exists (Deno, Bun, Node: one turn of the event
+ * loop, which also lets Deno's own asynchronous steps finish, as one
+ * `MessageChannel` message does not), else a `MessageChannel` message
+ * (no 4 ms clamp, as nested `setTimeout`s get), else `setTimeout`.
+ */
+export function macrotaskYield(): { yield: () => Promise<void>; close: () => void } {
+  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  const immediate = g.setImmediate;
+  if (typeof immediate === "function") {
+    return { yield: () => new Promise<void>((resolve) => immediate(resolve)), close: () => {} };
+  }
   if (typeof MessageChannel !== "function") {
     return { yield: () => new Promise((r) => setTimeout(r, 0)), close: () => {} };
   }
