@@ -98,6 +98,11 @@ export class PeerNetwork {
   readonly net: SimNet;
   /** Peers not yet disconnected. */
   readonly live: Set<Peer> = new Set();
+  /** The same peers in a list, for drawing one at random. */
+  readonly #liveList: Peer[] = [];
+  readonly #liveIndex = new Map<Peer, number>();
+  /** The hosts that listen. */
+  readonly #servers: SimHost[] = [];
   /** What went wrong: one sentence each. */
   readonly violations: string[] = [];
   /** Counters. */
@@ -139,7 +144,10 @@ export class PeerNetwork {
     for (let i = 0; i < n; i++) {
       const server = i < listening;
       // Listeners are dual-stack, so every host can reach some of them.
-      net.host(server ? { ipv4: true, ipv6: true, boot: (h) => this.#serve(h) } : { boot: (h) => this.#client(h) });
+      const host = net.host(
+        server ? { ipv4: true, ipv6: true, boot: (h) => this.#serve(h) } : { boot: (h) => this.#client(h) },
+      );
+      if (server) this.#servers.push(host);
     }
     if (this.#options.invPerMinute > 0) this.#announce();
   }
@@ -196,11 +204,21 @@ export class PeerNetwork {
 
   #track(peer: Peer, host: SimHost): void {
     this.live.add(peer);
+    this.#liveIndex.set(peer, this.#liveList.length);
+    this.#liveList.push(peer);
     void peer.ready.then((ok) => {
       if (ok) this.stats.handshakes++;
     });
     void peer.disconnected.then((why) => {
       this.live.delete(peer);
+      // Swap-remove from the list.
+      const i = this.#liveIndex.get(peer)!;
+      const last = this.#liveList.pop()!;
+      if (last !== peer) {
+        this.#liveList[i] = last;
+        this.#liveIndex.set(last, i);
+      }
+      this.#liveIndex.delete(peer);
       const d = this.stats.disconnects;
       d[why.reason] = (d[why.reason] ?? 0) + 1;
       if (!REASONS.has(why.reason) || why.message === "") {
@@ -237,9 +255,8 @@ export class PeerNetwork {
   async #dial(host: SimHost): Promise<void> {
     if (this.#stopped || !host.up) return;
     const incarnation = host.incarnation;
-    const servers = this.net.hosts.filter((h) => h !== host && h.index < this.#serverCount());
-    const target = servers[host.rng.below(servers.length)];
-    if (target === undefined) return;
+    const target = this.#servers[host.rng.below(this.#servers.length)];
+    if (target === undefined || target === host) return;
     const ip = host.ipv4 !== undefined && target.ipv4 !== undefined ? target.ipv4 : target.ipv6!;
     const address = ip.includes(":") ? `[${ip}]:${SIM_PORT}` : `${ip}:${SIM_PORT}`;
     const peer = Peer.outbound(address, this.#config(host));
@@ -258,17 +275,12 @@ export class PeerNetwork {
     host.clock.setTimeout(() => void this.#dial(host), this.#options.reconnectAfter);
   }
 
-  #serverCount(): number {
-    return Math.max(1, Math.round(this.#options.hosts * this.#options.listening));
-  }
-
   #announce(): void {
     const every = 60_000 / this.#options.invPerMinute;
     const tick = () => {
       if (this.#stopped) return;
-      const peers = [...this.live].filter((p) => p.connected);
-      if (peers.length > 0) {
-        const peer = peers[this.net.random.below(peers.length)]!;
+      const peer = this.#liveList[this.net.random.below(this.#liveList.length)];
+      if (peer !== undefined && peer.connected) {
         const n = ++this.#invCounter;
         peer.queueInventory({ type: InvType.TX, hash: invHash(0, n), height: 0 });
         this.stats.invSent++;
