@@ -255,8 +255,9 @@ export class SimNet {
     const rng = this.#root.fork(`host ${index}`);
     const props = rng.fork("props");
     const addr = rng.fork("addr");
-    const v4Default = props.chance(0.8);
-    const v6Default = !v4Default || props.chance(0.3);
+    // A host without IPv6 has IPv4, and the other way round.
+    const v4Default = props.chance(0.8) || options.ipv6 === false;
+    const v6Default = !v4Default || props.chance(0.3) || options.ipv4 === false;
     const ipv4 = this.#address(options.ipv4 ?? v4Default, "ipv4", () => this.#addresses.ipv4(addr));
     const ipv6 = this.#address(options.ipv6 ?? v6Default, "ipv6", () => this.#addresses.ipv6(addr));
     const bandwidth = options.bandwidth ?? props.pick(BANDWIDTHS);
