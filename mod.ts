@@ -86,3 +86,4 @@ export {
   type SyncPeerSource,
   type SyncProgress,
 } from "./src/sync/types.ts";
+export * from "./src/sim/mod.ts";
