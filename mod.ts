@@ -59,3 +59,32 @@ export type { ConnectOptions, Listener, ListenOptions } from "./src/adapters/typ
 export * from "./src/peer/mod.ts";
 export { checkStorageName, type Storage, StorageError, type StorageErrorKind } from "./src/storage/storage.ts";
 export { MemoryStorage } from "./src/storage/memory.ts";
+export {
+  type AddressRef,
+  AddrManager,
+  type AddrManagerOptions,
+  type AddrManagerStats,
+  type PickOutboundOptions,
+} from "./src/pool/addrmgr.ts";
+export { ADDRMGR, KnownAddress } from "./src/pool/knownaddress.ts";
+export type { AddrManagerEvent } from "./src/pool/peersstore.ts";
+export {
+  decodePeersFile,
+  encodePeersFile,
+  GO_ZERO_TIME,
+  type PeersFile,
+  type PeersFileAddress,
+  PeersFileError,
+  type PeersFileErrorKind,
+} from "./src/pool/peersjson.ts";
+export { addressKey, AddressKeyError, parseAddressKey } from "./src/pool/addrkey.ts";
+export {
+  groupKey,
+  type HasIp,
+  isIPv4,
+  isLocal,
+  isOnionCatTor,
+  isRoutable,
+  isValidAddress,
+  reservedRange,
+} from "./src/pool/netgroup.ts";
