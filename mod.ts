@@ -66,7 +66,7 @@ export {
   type AddrManagerStats,
   type PickOutboundOptions,
 } from "./src/pool/addrmgr.ts";
-export { ADDRMGR, KnownAddress } from "./src/pool/knownaddress.ts";
+export { ADDRMGR, type KnownAddress } from "./src/pool/knownaddress.ts";
 export type { AddrManagerEvent } from "./src/pool/peersstore.ts";
 export {
   decodePeersFile,

@@ -5,7 +5,7 @@ import { jsHasher } from "../src/hash/hasher.ts";
 import { addressKey } from "../src/pool/addrkey.ts";
 import type { AddrManager } from "../src/pool/addrmgr.ts";
 import { triedBucketIndex } from "../src/pool/buckets.ts";
-import { ADDRMGR } from "../src/pool/knownaddress.ts";
+import { ADDRMGR, KnownAddressEntry } from "../src/pool/knownaddress.ts";
 import { groupKey } from "../src/pool/netgroup.ts";
 import { decodePeersFile, type PeersFile } from "../src/pool/peersjson.ts";
 import type { MemoryStorage } from "../src/storage/memory.ts";
@@ -214,12 +214,12 @@ describe("tried table", () => {
 });
 
 describe("known address state", () => {
+  const src = v4(5, 6, 7, 8);
+  const now = 1_579_046_400_000;
+  const nowSec = now / 1000;
+
   it("weighs the chance by recent and failed attempts", () => {
-    const { am, clock, nowSec } = testManager(1);
-    const na = v4(8, 8, 8, 8, 18555, nowSec());
-    am.addAddress(na, v4(5, 6, 7, 8));
-    const ka = am.find(na)!;
-    const now = clock.now();
+    const ka = new KnownAddressEntry(v4(8, 8, 8, 8, 18555, nowSec), src);
     assert.equal(ka.chance(now), 1);
     ka.attempts = 2;
     assert.equal(ka.chance(now), 1 / 1.5 / 1.5);
@@ -230,18 +230,13 @@ describe("known address state", () => {
   });
 
   it("is bad when from the future, a month old, or failing", () => {
-    const { am, clock, nowSec } = testManager(1);
-    const now = clock.now();
-    let n = 0;
-    const entry = (ts: number) => {
-      const na = v4(8, 8, 8, ++n, 18555, ts);
-      am.addAddress(na, v4(5, 6, 7, 8));
-      return am.find(na)!;
-    };
-    assert.equal(entry(nowSec()).isBad(now), false);
-    assert.equal(entry(nowSec() + 11 * 60).isBad(now), true);
-    assert.equal(entry(nowSec() - 31 * 86400).isBad(now), true);
-    const failing = entry(nowSec());
+    const entry = (ts: number) => new KnownAddressEntry(v4(8, 8, 8, 8, 18555, ts), src);
+    assert.equal(entry(nowSec).isBad(now), false);
+    assert.equal(entry(nowSec + 9 * 60).isBad(now), false);
+    assert.equal(entry(nowSec + 11 * 60).isBad(now), true);
+    assert.equal(entry(nowSec - 29 * 86400).isBad(now), false);
+    assert.equal(entry(nowSec - 31 * 86400).isBad(now), true);
+    const failing = entry(nowSec);
     failing.attempts = 3;
     failing.lastAttempt = now - 2 * 60_000;
     assert.equal(failing.isBad(now), true, "three failures, never a success");

@@ -13,7 +13,7 @@ import { ServiceFlag } from "../wire/protocol.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
 import { addressKey, parseAddressKey } from "./addrkey.ts";
 import { newBucketIndex, triedBucketIndex } from "./buckets.ts";
-import { ADDRMGR, KnownAddress } from "./knownaddress.ts";
+import { ADDRMGR, KnownAddressEntry } from "./knownaddress.ts";
 import { groupKey } from "./netgroup.ts";
 import type { PeersFile } from "./peersjson.ts";
 
@@ -38,9 +38,11 @@ export class AddrBook {
   #key: Uint8Array;
   readonly #random: RandomSource;
   readonly #clock: Clock;
-  readonly #index = new Map<string, KnownAddress>();
-  readonly #new: Map<string, KnownAddress>[] = [];
-  readonly #tried: KnownAddress[][] = [];
+  readonly #index = new Map<string, KnownAddressEntry>();
+  // Buckets are made on first use: an empty book costs next to nothing
+  // (a simulator may hold thousands of managers).
+  readonly #new: (Map<string, KnownAddressEntry> | undefined)[] = [];
+  readonly #tried: (KnownAddressEntry[] | undefined)[] = [];
   nNew = 0;
   nTried = 0;
 
@@ -56,19 +58,27 @@ export class AddrBook {
     this.#index.clear();
     this.#new.length = 0;
     this.#tried.length = 0;
-    for (let i = 0; i < ADDRMGR.newBucketCount; i++) this.#new.push(new Map());
-    for (let i = 0; i < ADDRMGR.triedBucketCount; i++) this.#tried.push([]);
+    for (let i = 0; i < ADDRMGR.newBucketCount; i++) this.#new.push(undefined);
+    for (let i = 0; i < ADDRMGR.triedBucketCount; i++) this.#tried.push(undefined);
     this.nNew = 0;
     this.nTried = 0;
   }
 
-  get(key: string): KnownAddress | undefined {
+  get(key: string): KnownAddressEntry | undefined {
     return this.#index.get(key);
   }
 
   /** Every known address, in no useful order. */
-  all(): KnownAddress[] {
+  all(): KnownAddressEntry[] {
     return [...this.#index.values()];
+  }
+
+  #newAt(i: number): Map<string, KnownAddressEntry> {
+    return this.#new[i] ??= new Map();
+  }
+
+  #triedAt(i: number): KnownAddressEntry[] {
+    return this.#tried[i] ??= [];
   }
 
   #newBucket(na: NetAddress, src: NetAddress): number {
@@ -89,11 +99,11 @@ export class AddrBook {
       // The more buckets hold it already, the less likely it enters another: 1 in 2N.
       if (randomBelow(this.#random, 2 * ka.refs) !== 0) return false;
     } else {
-      ka = new KnownAddress(copyAddress(na), copyAddress(src), key);
+      ka = new KnownAddressEntry(copyAddress(na), copyAddress(src), key);
       this.#index.set(key, ka);
       this.nNew++;
     }
-    const bucket = this.#new[this.#newBucket(na, src)]!;
+    const bucket = this.#newAt(this.#newBucket(na, src));
     if (bucket.has(key)) return isNew;
     while (bucket.size >= ADDRMGR.newBucketSize) this.#expireNew(bucket);
     ka.refs++;
@@ -101,7 +111,7 @@ export class AddrBook {
     return isNew;
   }
 
-  #dropNewRef(bucket: Map<string, KnownAddress>, ka: KnownAddress): void {
+  #dropNewRef(bucket: Map<string, KnownAddressEntry>, ka: KnownAddressEntry): void {
     bucket.delete(ka.key);
     ka.refs--;
     if (ka.refs === 0) {
@@ -111,9 +121,9 @@ export class AddrBook {
   }
 
   /** Makes room in a new bucket: drops every bad entry, and the oldest good one (soterd's `expireNew`). */
-  #expireNew(bucket: Map<string, KnownAddress>): void {
+  #expireNew(bucket: Map<string, KnownAddressEntry>): void {
     const now = this.#clock.now();
-    let oldest: KnownAddress | undefined;
+    let oldest: KnownAddressEntry | undefined;
     for (const ka of [...bucket.values()]) {
       if (ka.isBad(now)) {
         this.#dropNewRef(bucket, ka);
@@ -125,7 +135,7 @@ export class AddrBook {
   }
 
   /** Moves an address to the tried table (soterd's `Good`). */
-  good(ka: KnownAddress): void {
+  good(ka: KnownAddressEntry): void {
     const now = this.#clock.now();
     ka.lastSuccess = now;
     ka.lastAttempt = now;
@@ -133,13 +143,13 @@ export class AddrBook {
     if (ka.tried) return;
     let oldBucket = -1;
     for (let i = 0; i < this.#new.length; i++) {
-      if (this.#new[i]!.delete(ka.key)) {
+      if (this.#new[i]?.delete(ka.key)) {
         ka.refs--;
         if (oldBucket < 0) oldBucket = i;
       }
     }
     this.nNew--;
-    const bucket = this.#tried[triedBucketIndex(this.#hasher, this.#key, ka.key, groupKey(ka.na))]!;
+    const bucket = this.#triedAt(triedBucketIndex(this.#hasher, this.#key, ka.key, groupKey(ka.na)));
     ka.tried = true;
     if (bucket.length < ADDRMGR.triedBucketSize) {
       bucket.push(ka);
@@ -153,8 +163,8 @@ export class AddrBook {
     const out = bucket[at]!;
     bucket[at] = ka;
     out.tried = false;
-    let back = this.#new[this.#newBucket(out.na, out.src)]!;
-    if (back.size >= ADDRMGR.newBucketSize && oldBucket >= 0) back = this.#new[oldBucket]!;
+    let back = this.#newAt(this.#newBucket(out.na, out.src));
+    if (back.size >= ADDRMGR.newBucketSize && oldBucket >= 0) back = this.#newAt(oldBucket);
     else if (back.size >= ADDRMGR.newBucketSize) this.#expireNew(back);
     out.refs = 1;
     back.set(out.key, out);
@@ -162,15 +172,15 @@ export class AddrBook {
   }
 
   /** Forgets an address. */
-  remove(ka: KnownAddress): void {
+  remove(ka: KnownAddressEntry): void {
     if (ka.tried) {
       for (const bucket of this.#tried) {
-        const at = bucket.indexOf(ka);
-        if (at >= 0) bucket.splice(at, 1);
+        const at = bucket?.indexOf(ka) ?? -1;
+        if (at >= 0) bucket!.splice(at, 1);
       }
       this.nTried--;
     } else {
-      for (const bucket of this.#new) bucket.delete(ka.key);
+      for (const bucket of this.#new) bucket?.delete(ka.key);
       this.nNew--;
     }
     ka.refs = 0;
@@ -179,18 +189,21 @@ export class AddrBook {
   }
 
   /** Picks an address, biased by chance (soterd's `GetAddress`). */
-  select(): KnownAddress | undefined {
+  select(): KnownAddressEntry | undefined {
     if (this.nNew + this.nTried === 0) return undefined;
     const fromTried = this.nTried > 0 && (this.nNew === 0 || randomBelow(this.#random, 2) === 0);
     // Drawing only among non-empty buckets picks the same as soterd's
     // redrawing until a bucket is non-empty, without the wasted draws.
     const full: number[] = [];
-    if (fromTried) this.#tried.forEach((list, i) => list.length > 0 && full.push(i));
-    else this.#new.forEach((map, i) => map.size > 0 && full.push(i));
+    const tables = fromTried ? this.#tried : this.#new;
+    for (let i = 0; i < tables.length; i++) {
+      const b = tables[i];
+      if (b !== undefined && (Array.isArray(b) ? b.length : b.size) > 0) full.push(i);
+    }
     const now = this.#clock.now();
     const large = 2 ** 30;
     let factor = 1;
-    let ka: KnownAddress | undefined;
+    let ka: KnownAddressEntry | undefined;
     // soterd loops until a draw succeeds; the odds grow 1.2x per draw, so a
     // bound is only reached when chance() underflows to 0.
     for (let draw = 0; draw < 10_000; draw++) {
@@ -221,8 +234,8 @@ export class AddrBook {
         lastAttempt: ka.lastAttempt,
         lastSuccess: ka.lastSuccess,
       })),
-      newBuckets: this.#new.map((m) => [...m.keys()]),
-      triedBuckets: this.#tried.map((l) => l.map((ka) => ka.key)),
+      newBuckets: this.#new.map((m) => (m === undefined ? [] : [...m.keys()])),
+      triedBuckets: this.#tried.map((l) => (l === undefined ? [] : l.map((ka) => ka.key))),
     };
   }
 
@@ -235,7 +248,7 @@ export class AddrBook {
       const services = ServiceFlag.NODE_NETWORK;
       const na = { ...parseAddressKey(a.addr), services, timestamp: a.timestamp };
       const src = { ...parseAddressKey(a.src), services, timestamp: 0 };
-      const ka = new KnownAddress(na, src, a.addr);
+      const ka = new KnownAddressEntry(na, src, a.addr);
       ka.attempts = a.attempts;
       ka.lastAttempt = a.lastAttempt;
       ka.lastSuccess = a.lastSuccess;
@@ -246,7 +259,7 @@ export class AddrBook {
         const ka = this.#index.get(k)!;
         if (ka.refs === 0) this.nNew++;
         ka.refs++;
-        this.#new[i]!.set(k, ka);
+        this.#newAt(i).set(k, ka);
       }
     });
     file.triedBuckets.forEach((keys, i) => {
@@ -254,7 +267,7 @@ export class AddrBook {
         const ka = this.#index.get(k)!;
         ka.tried = true;
         this.nTried++;
-        this.#tried[i]!.push(ka);
+        this.#triedAt(i).push(ka);
       }
     });
   }

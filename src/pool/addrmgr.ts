@@ -17,7 +17,7 @@ import type { AddrCacheMessage } from "../wire/messages/addrcache.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
 import { addressKey, parseAddressKey } from "./addrkey.ts";
 import { AddrBook } from "./addrbook.ts";
-import { ADDRMGR, type KnownAddress } from "./knownaddress.ts";
+import { ADDRMGR, type KnownAddress, type KnownAddressEntry } from "./knownaddress.ts";
 import { groupKey, isRoutable, isValidAddress } from "./netgroup.ts";
 import { type AddrManagerEvent, PeersStore } from "./peersstore.ts";
 
@@ -293,6 +293,10 @@ export class AddrManager {
    * @throws {AddressKeyError} When `addr` is a string that is not an address key.
    */
   find(addr: AddressRef): KnownAddress | undefined {
+    return this.#entry(addr);
+  }
+
+  #entry(addr: AddressRef): KnownAddressEntry | undefined {
     return this.#book.get(typeof addr === "string" ? addressKey(parseAddressKey(addr)) : addressKey(addr));
   }
 
@@ -303,7 +307,7 @@ export class AddrManager {
    * @param addr The address or its key.
    */
   attempt(addr: AddressRef): void {
-    const ka = this.find(addr);
+    const ka = this.#entry(addr);
     if (ka === undefined) return;
     ka.attempts++;
     ka.lastAttempt = this.#clock.now();
@@ -318,7 +322,7 @@ export class AddrManager {
    * @param addr The address or its key.
    */
   connected(addr: AddressRef): void {
-    const ka = this.find(addr);
+    const ka = this.#entry(addr);
     if (ka === undefined) return;
     const now = this.#clock.now();
     if (now > ka.na.timestamp * 1000 + 20 * MINUTE) {
@@ -336,7 +340,7 @@ export class AddrManager {
    * @param addr The address or its key.
    */
   good(addr: AddressRef): void {
-    const ka = this.find(addr);
+    const ka = this.#entry(addr);
     if (ka !== undefined) this.#book.good(ka);
   }
 
@@ -347,7 +351,7 @@ export class AddrManager {
    * @returns `true` when it was known.
    */
   remove(addr: AddressRef): boolean {
-    const ka = this.find(addr);
+    const ka = this.#entry(addr);
     if (ka === undefined) return false;
     this.#book.remove(ka);
     return true;

@@ -51,61 +51,38 @@ export const ADDRMGR = {
 } as const;
 
 /**
- * An address in the address manager: the address as last heard of, where
- * it was heard from, and how connecting to it went. Read-only for users;
- * the manager updates it.
+ * An address the address manager knows: the address as last heard of,
+ * where it was heard from, and how connecting to it went. The manager
+ * keeps it up to date; users read it.
  */
-export class KnownAddress {
+export interface KnownAddress {
   /** The address, with its services and last-seen timestamp (unix seconds). */
-  na: NetAddress;
+  readonly na: NetAddress;
   /** The address of the peer that told us about it. */
   readonly src: NetAddress;
   /** The address's key, `ip:port` (see {@linkcode addressKey}). */
   readonly key: string;
-  /** Failed connection attempts since the last success. */
-  attempts = 0;
-  /** When a connection was last attempted, in ms since the epoch; `undefined` if never. */
-  lastAttempt: number | undefined = undefined;
-  /** When a connection last succeeded, in ms since the epoch; `undefined` if never. */
-  lastSuccess: number | undefined = undefined;
-  /** Whether the address is in the tried table (it has worked). */
-  tried = false;
-  /** How many new buckets hold the address (0 when tried). */
-  refs = 0;
-
-  /**
-   * Creates an entry.
-   *
-   * @param na The address (the manager keeps its own copy).
-   * @param src The peer that sent it.
-   * @param key The address's key, if already computed.
-   */
-  constructor(na: NetAddress, src: NetAddress, key: string = addressKey(na)) {
-    this.na = na;
-    this.src = src;
-    this.key = key;
-  }
-
   /** The network group of the address (see {@linkcode groupKey}). */
-  get group(): string {
-    return groupKey(this.na);
-  }
-
+  readonly group: string;
+  /** Failed connection attempts since the last success. */
+  readonly attempts: number;
+  /** When a connection was last attempted, in ms since the epoch; `undefined` if never. */
+  readonly lastAttempt: number | undefined;
+  /** When a connection last succeeded, in ms since the epoch; `undefined` if never. */
+  readonly lastSuccess: number | undefined;
+  /** Whether the address is in the tried table (it has worked). */
+  readonly tried: boolean;
+  /** How many new buckets hold the address (0 when tried). */
+  readonly refs: number;
   /**
    * The relative chance of picking this address (soterd's `chance`): 1,
    * times 0.01 if an attempt was made in the last 10 minutes, divided by
    * 1.5 for every failed attempt.
    *
    * @param now The current time in ms since the epoch.
-   * @returns A weight in (0, 1].
+   * @returns A weight in [0, 1].
    */
-  chance(now: number): number {
-    let c = 1;
-    if (this.lastAttempt !== undefined && now - this.lastAttempt < 10 * MINUTE) c *= 0.01;
-    for (let i = this.attempts; i > 0; i--) c /= 1.5;
-    return c;
-  }
-
+  chance(now: number): number;
   /**
    * Whether the address is worthless (soterd's `isBad`): unless it was tried
    * in the last minute, it is bad when its timestamp is more than 10 minutes
@@ -115,6 +92,37 @@ export class KnownAddress {
    * @param now The current time in ms since the epoch.
    * @returns `true` when the address may be thrown away.
    */
+  isBad(now: number): boolean;
+}
+
+/** The manager's own, writable {@linkcode KnownAddress}. */
+export class KnownAddressEntry implements KnownAddress {
+  na: NetAddress;
+  readonly src: NetAddress;
+  readonly key: string;
+  attempts = 0;
+  lastAttempt: number | undefined = undefined;
+  lastSuccess: number | undefined = undefined;
+  tried = false;
+  refs = 0;
+
+  constructor(na: NetAddress, src: NetAddress, key: string = addressKey(na)) {
+    this.na = na;
+    this.src = src;
+    this.key = key;
+  }
+
+  get group(): string {
+    return groupKey(this.na);
+  }
+
+  chance(now: number): number {
+    let c = 1;
+    if (this.lastAttempt !== undefined && now - this.lastAttempt < 10 * MINUTE) c *= 0.01;
+    for (let i = this.attempts; i > 0; i--) c /= 1.5;
+    return c;
+  }
+
   isBad(now: number): boolean {
     if (this.lastAttempt !== undefined && this.lastAttempt > now - MINUTE) return false;
     const seen = this.na.timestamp * 1000;
