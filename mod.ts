@@ -68,6 +68,7 @@ export {
 } from "./src/pool/addrmgr.ts";
 export { ADDRMGR, type KnownAddress } from "./src/pool/knownaddress.ts";
 export type { AddrManagerEvent } from "./src/pool/peersstore.ts";
+export { AddressPriority, reachability } from "./src/pool/localaddr.ts";
 export {
   decodePeersFile,
   encodePeersFile,

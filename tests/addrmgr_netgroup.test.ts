@@ -11,6 +11,7 @@ import {
   isValidAddress,
   reservedRange,
 } from "../src/pool/netgroup.ts";
+import { AddressPriority, LocalAddresses, reachability } from "../src/pool/localaddr.ts";
 import { ipFromString } from "../src/wire/ip.ts";
 
 const at = (ip: string) => ({ ip: ipFromString(ip) });
@@ -162,5 +163,54 @@ describe("address keys", () => {
     ) {
       assert.throws(() => parseAddressKey(bad), (e) => e instanceof AddressKeyError && e.key.length <= bad.length, bad);
     }
+  });
+});
+
+describe("own addresses", () => {
+  const na = (ip: string, port = 18555) => ({ ip: ipFromString(ip), port, services: 1n, timestamp: 0 });
+
+  it("rates how well a peer reaches each of our addresses as soterd", () => {
+    const cases: Array<[string, string, number]> = [
+      ["8.8.8.8", "10.0.0.1", 0], // an unroutable peer
+      ["8.8.8.8", "9.9.9.9", 4],
+      ["2a01::1", "9.9.9.9", 0],
+      ["8.8.8.8", "2a01::1", 4],
+      ["2a02::1", "2a01::1", 5],
+      ["2002:808:808::1", "2a01::1", 3], // 6to4 is a tunnel
+      ["2001::1", "2a01::1", 2],
+      ["10.0.0.1", "2a01::1", 1],
+      ["fd87:d87e:eb43::1", "fd87:d87e:eb43::2", 6],
+      ["8.8.8.8", "fd87:d87e:eb43::2", 4],
+      ["2a01::1", "fd87:d87e:eb43::2", 1],
+      ["2001::1", "2001::2", 2],
+      ["8.8.8.8", "2001::2", 4],
+      ["2a01::1", "2001::2", 3],
+    ];
+    for (const [local, remote, want] of cases) {
+      assert.equal(reachability(at(local), at(remote)), want, `${local} ← ${remote}`);
+    }
+  });
+
+  it("advertises the best reachable address, then the most trusted", () => {
+    const own = new LocalAddresses();
+    assert.equal(own.add(na("192.168.1.2"), AddressPriority.MANUAL), false);
+    assert.equal(own.add(na("8.8.8.8"), AddressPriority.INTERFACE), true);
+    own.add(na("9.9.9.9"), AddressPriority.BOUND);
+    own.add(na("2a02::1"), AddressPriority.MANUAL);
+    assert.equal(addressKey(own.best(at("1.1.1.1"))), "9.9.9.9:18555");
+    assert.equal(addressKey(own.best(at("2a01::7"))), "[2a02::1]:18555");
+    own.add(na("8.8.8.8"), AddressPriority.UPNP); // seen again, more trusted: score 3
+    assert.equal(addressKey(own.best(at("1.1.1.1"))), "8.8.8.8:18555");
+    assert.equal(own.list().length, 3);
+  });
+
+  it("offers an unroutable placeholder when nothing is reachable", () => {
+    const own = new LocalAddresses();
+    own.add(na("2a02::1"), AddressPriority.MANUAL);
+    const v4 = own.best(at("1.1.1.1"));
+    assert.equal(addressKey(v4), "0.0.0.0:0");
+    assert.equal(v4.services, 13n);
+    assert.equal(isRoutable(v4), false);
+    assert.equal(addressKey(new LocalAddresses().best(at("2a01::1"))), "[::]:0");
   });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { addressKey } from "../src/pool/addrkey.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
 import { ADDRMGR } from "../src/pool/knownaddress.ts";
+import { AddressPriority } from "../src/pool/localaddr.ts";
 import { inGroup, testManager, v4 } from "./_addrmgr.ts";
 
 /** Fills a manager with `n` addresses in distinct groups from 200 sources. */
@@ -167,6 +168,15 @@ describe("lifecycle", () => {
     await bare.save();
     await bare.stop();
     assert.equal(clock.pendingTimers, 0);
+  });
+
+  it("keeps the node's own addresses apart from the book", () => {
+    const { am } = testManager(1);
+    assert.equal(am.addLocalAddress(v4(8, 8, 8, 8), AddressPriority.BOUND), true);
+    assert.equal(am.addLocalAddress(v4(10, 0, 0, 1), AddressPriority.BOUND), false);
+    assert.equal(addressKey(am.bestLocalAddress(v4(1, 1, 1, 1))), "8.8.8.8:18555");
+    assert.equal(am.localAddresses().length, 1);
+    assert.equal(am.size, 0);
   });
 
   it("refuses a key that is not 32 bytes", () => {

@@ -18,7 +18,8 @@ import type { NetAddress } from "../wire/netaddress.ts";
 import { addressKey, parseAddressKey } from "./addrkey.ts";
 import { AddrBook } from "./addrbook.ts";
 import { ADDRMGR, type KnownAddress, type KnownAddressEntry } from "./knownaddress.ts";
-import { groupKey, isRoutable, isValidAddress } from "./netgroup.ts";
+import { type AddressPriority, LocalAddresses } from "./localaddr.ts";
+import { groupKey, type HasIp, isRoutable, isValidAddress } from "./netgroup.ts";
 import { type AddrManagerEvent, PeersStore } from "./peersstore.ts";
 
 /** An address given to the manager: a `NetAddress`, or its key (`"1.2.3.4:18555"`, `"[::1]:18555"`). */
@@ -103,6 +104,7 @@ export class AddrManager {
   readonly #book: AddrBook;
   readonly #store: PeersStore | undefined;
   readonly #saveIntervalMs: number;
+  readonly #local = new LocalAddresses();
   #timer: unknown;
   #state: "idle" | "started" | "stopped" = "idle";
 
@@ -420,6 +422,34 @@ export class AddrManager {
    */
   allAddresses(): NetAddress[] {
     return this.#book.all().map((ka) => ({ ...ka.na }));
+  }
+
+  /**
+   * Adds one of the node's own addresses, to advertise (soterd's
+   * `AddLocalAddress`).
+   *
+   * @param na The address.
+   * @param priority How it was found (see {@linkcode AddressPriority}).
+   * @returns `false` when it is not routable (and was not added).
+   */
+  addLocalAddress(na: NetAddress, priority: AddressPriority): boolean {
+    return this.#local.add(na, priority);
+  }
+
+  /**
+   * The own address to advertise to a peer (soterd's
+   * `GetBestLocalAddress`); an unroutable placeholder when there is none.
+   *
+   * @param remote The peer's address.
+   * @returns The address; send it only if `isRoutable`.
+   */
+  bestLocalAddress(remote: HasIp): NetAddress {
+    return this.#local.best(remote);
+  }
+
+  /** The node's own addresses added with {@linkcode AddrManager.addLocalAddress}. */
+  localAddresses(): NetAddress[] {
+    return this.#local.list();
   }
 
   /**
