@@ -243,11 +243,14 @@ export class AddrBook {
   restore(file: PeersFile): void {
     this.#clear();
     this.#key = file.key.slice();
+    // Version 1 keeps no services; soterd assumes a full node.
+    const services = ServiceFlag.NODE_NETWORK;
+    // Many addresses share a few sources: parse each source once.
+    const sources = new Map<string, NetAddress>();
     for (const a of file.addresses) {
-      // Version 1 keeps no services; soterd assumes a full node.
-      const services = ServiceFlag.NODE_NETWORK;
       const na = { ...parseAddressKey(a.addr), services, timestamp: a.timestamp };
-      const src = { ...parseAddressKey(a.src), services, timestamp: 0 };
+      let src = sources.get(a.src);
+      if (src === undefined) sources.set(a.src, src = { ...parseAddressKey(a.src), services, timestamp: 0 });
       const ka = new KnownAddressEntry(na, src, a.addr);
       ka.attempts = a.attempts;
       ka.lastAttempt = a.lastAttempt;

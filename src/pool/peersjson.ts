@@ -116,48 +116,69 @@ function isObject(v: Json): v is Record<string, Json> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Where a value is: `base`, `base[i]`, `base[i].field` or `base[i][j]`.
+ * Kept in parts so that a name is only built for an error message.
+ */
+type Sub = number | string | undefined;
+
+function where(base: string, i?: number, sub?: Sub): string {
+  const head = i === undefined ? base : `${base}[${i}]`;
+  if (sub === undefined) return head;
+  return typeof sub === "number" ? `${head}[${sub}]` : `${head}.${sub}`;
+}
+
 /** Reads and checks a `peers.json`, one field at a time. */
 class FileReader {
+  /** Keys already checked: each address appears in the list and again in its buckets. */
+  readonly #checked = new Set<string>();
+
   constructor(readonly file: string) {}
 
   fail(kind: PeersFileErrorKind, detail: string, cause?: unknown): never {
     throw new PeersFileError(kind, this.file, detail, cause === undefined ? undefined : { cause });
   }
 
-  int(v: Json, what: string): number {
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) this.fail("shape", `${what} is not an integer`);
+  int(v: Json, base: string, i?: number, sub?: Sub): number {
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+      this.fail("shape", `${where(base, i, sub)} is not an integer`);
+    }
     return v;
   }
 
   /** A list, where Go's `null` (a nil slice) is an empty one. */
-  list(v: Json, what: string): Json[] {
+  list(v: Json, base: string, i?: number): Json[] {
     if (v === null) return [];
-    if (!Array.isArray(v)) this.fail("shape", `${what} is not a list`);
+    if (!Array.isArray(v)) this.fail("shape", `${where(base, i)} is not a list`);
     return v;
   }
 
-  key(v: Json, what: string): string {
-    if (typeof v !== "string") this.fail("shape", `${what} is not a string`);
+  key(v: Json, base: string, i?: number, sub?: Sub): string {
+    if (typeof v !== "string") this.fail("shape", `${where(base, i, sub)} is not a string`);
+    if (this.#checked.has(v)) return v;
     let canonical: string;
     try {
       canonical = addressKey(parseAddressKey(v));
     } catch (err) {
       const detail = err instanceof AddressKeyError ? err.message : String(err);
-      this.fail("address", `${what}: ${detail}`, err);
+      this.fail("address", `${where(base, i, sub)}: ${detail}`, err);
     }
-    if (canonical !== v) this.fail("address", `${what} ${JSON.stringify(v)} is not written as soterd writes it`);
+    if (canonical !== v) {
+      this.fail("address", `${where(base, i, sub)} ${JSON.stringify(v)} is not written as soterd writes it`);
+    }
+    this.#checked.add(v);
     return v;
   }
 
-  time(v: Json, what: string): number | undefined {
-    const s = this.int(v, what);
+  time(v: Json, base: string, i: number, sub: string): number | undefined {
+    const s = this.int(v, base, i, sub);
     return s === GO_ZERO_TIME ? undefined : s * 1000;
   }
 
-  buckets(v: Json, what: string, count: number): string[][] {
-    const list = this.list(v, what);
-    if (list.length !== count) this.fail("shape", `${what} holds ${list.length} buckets, expected ${count}`);
-    return list.map((b, i) => this.list(b, `${what}[${i}]`).map((k, j) => this.key(k, `${what}[${i}][${j}]`)));
+  buckets(v: Json, base: string, count: number): string[][] {
+    const list = this.list(v, base);
+    if (list.length !== count) this.fail("shape", `${base} holds ${list.length} buckets, expected ${count}`);
+    return list.map((b, i) => this.list(b, base, i).map((k, j) => this.key(k, base, i, j)));
   }
 }
 
@@ -193,17 +214,17 @@ export function decodePeersFile(bytes: Uint8Array, file = "peers.json"): PeersFi
   }
   const key = Uint8Array.from(keyList as number[]);
   const addresses: PeersFileAddress[] = r.list(doc.Addresses ?? null, "Addresses").map((a, i) => {
-    const what = `Addresses[${i}]`;
-    if (!isObject(a)) r.fail("shape", `${what} is not an object`);
-    const attempts = r.int(a.Attempts, `${what}.Attempts`);
-    if (attempts < 0) r.fail("shape", `${what}.Attempts is negative`);
+    const A = "Addresses";
+    if (!isObject(a)) r.fail("shape", `${where(A, i)} is not an object`);
+    const attempts = r.int(a.Attempts, A, i, "Attempts");
+    if (attempts < 0) r.fail("shape", `${where(A, i, "Attempts")} is negative`);
     return {
-      addr: r.key(a.Addr, `${what}.Addr`),
-      src: r.key(a.Src, `${what}.Src`),
+      addr: r.key(a.Addr, A, i, "Addr"),
+      src: r.key(a.Src, A, i, "Src"),
       attempts,
-      timestamp: Math.min(Math.max(r.int(a.TimeStamp, `${what}.TimeStamp`), 0), 0xffff_ffff),
-      lastAttempt: r.time(a.LastAttempt, `${what}.LastAttempt`),
-      lastSuccess: r.time(a.LastSuccess, `${what}.LastSuccess`),
+      timestamp: Math.min(Math.max(r.int(a.TimeStamp, A, i, "TimeStamp"), 0), 0xffff_ffff),
+      lastAttempt: r.time(a.LastAttempt, A, i, "LastAttempt"),
+      lastSuccess: r.time(a.LastSuccess, A, i, "LastSuccess"),
     };
   });
   const newBuckets = r.buckets(doc.NewBuckets ?? null, "NewBuckets", ADDRMGR.newBucketCount);
