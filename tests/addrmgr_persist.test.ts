@@ -185,6 +185,18 @@ describe("a corrupt or foreign peers.json", () => {
     });
   }
 
+  it("loads soterd's new buckets of 65 (it expires only past 64)", async () => {
+    const keys = Array.from({ length: 63 }, (_, i) => `"1.2.3.${i + 1}:18555"`);
+    const extra = keys.map((k) =>
+      `{"Addr":${k},"Src":"127.0.0.1:40000","Attempts":0,"TimeStamp":1579000000,"LastAttempt":-62135596800,` +
+      `"LastSuccess":-62135596800}`
+    );
+    const file = soterdFile({ 17: `["[2a01:4f8::1]:18555","expyuzz4wqqyqhjn.onion:9050",${keys.join(",")}]` })
+      .replace(`"Addresses":[`, `"Addresses":[${extra.join(",")},`);
+    const { am } = await loaded(file);
+    assert.deepEqual(am.stats(), { new: 65, tried: 1, total: 66 });
+  });
+
   it("accepts Go's null for an empty list and duplicates in a new bucket", async () => {
     const file = soterdFile({
       17: `["[2a01:4f8::1]:18555","[2a01:4f8::1]:18555"]`,

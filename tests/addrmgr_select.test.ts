@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { addressKey } from "../src/pool/addrkey.ts";
+import { addressKey, AddressKeyError } from "../src/pool/addrkey.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
 import { ADDRMGR } from "../src/pool/knownaddress.ts";
 import { AddressPriority } from "../src/pool/localaddr.ts";
@@ -119,6 +119,16 @@ describe("learning from messages", () => {
     assert.equal(am.find("8.8.8.8:18555")!.na.timestamp, nowSec() - 5 * 86400);
     assert.equal(am.find("9.9.9.9:18555")!.na.timestamp, nowSec());
     assert.equal(am.find("8.8.8.8:18555")!.src.port, 18555);
+  });
+
+  it("takes an address as text, seen now, as its own source", () => {
+    const { am, nowSec } = testManager(1);
+    assert.equal(am.addAddressByIp("[2a01:4f8::9]:18555"), true);
+    assert.equal(am.addAddressByIp("127.0.0.1:18555"), false);
+    const ka = am.find("[2a01:4f8::9]:18555")!;
+    assert.equal(ka.na.timestamp, nowSec());
+    assert.equal(ka.src.port, 18555);
+    assert.throws(() => am.addAddressByIp("seed.example.org:18555"), AddressKeyError);
   });
 
   it("takes the outbound and known lists of addrcache, not inbound", () => {

@@ -250,6 +250,21 @@ export class AddrManager {
     return added;
   }
 
+  /**
+   * Adds an address given as text, such as a seed or a configured peer
+   * (soterd's `AddAddressByIP`): last seen now, no services known, and
+   * its own source.
+   *
+   * @param key The address, `"ip:port"` or `"[ipv6]:port"`.
+   * @returns `true` when the address was not known before.
+   * @throws {AddressKeyError} When `key` is not an address key.
+   */
+  addAddressByIp(key: string): boolean {
+    const timestamp = Math.min(Math.floor(this.#clock.now() / 1000), 0xffff_ffff);
+    const na: NetAddress = { ...parseAddressKey(key), services: 0n, timestamp };
+    return this.addAddress(na, na);
+  }
+
   #learn(list: readonly NetAddress[], src: NetAddress): number {
     // As soterd's server: a timestamp over 10 minutes ahead becomes 5 days
     // ago, so the address is among the first to go when space is needed.
