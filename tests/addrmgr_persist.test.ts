@@ -277,6 +277,19 @@ describe("storage failures", () => {
     assert.deepEqual(t.events.map((e) => e.type), ["save-failed", "save-failed", "saved"]);
   });
 
+  it("stops cleanly while still loading, without saving over the file", async () => {
+    const { am, storage, clock } = testManager(1);
+    await storage.writeAtomic("peers.json", utf8.encode(soterdFile()));
+    const starting = am.start();
+    const saving = am.save(); // asked for during the load: runs after it
+    await am.stop();
+    await starting;
+    await saving;
+    assert.equal(clock.pendingTimers, 0);
+    assert.equal(am.size, 3);
+    assert.equal(text(await storage.read("peers.json")), soterdFile());
+  });
+
   it("survives a listener that throws", async () => {
     const storage = new MemoryStorage();
     await storage.writeAtomic("peers.json", utf8.encode("junk"));

@@ -151,16 +151,16 @@ export class AddrManager {
   async start(): Promise<void> {
     if (this.#state !== "idle") return;
     this.#state = "started";
-    if (this.#store !== undefined) {
-      const file = await this.#store.load();
-      if (file !== undefined) this.#book.restore(file);
-      if (this.#saveIntervalMs > 0) this.#schedule();
-    }
+    if (this.#store === undefined) return;
+    await this.#store.load((file) => this.#book.restore(file)).catch(() => {});
+    // stop() may have been called while loading.
+    if (this.#state === "started" && this.#saveIntervalMs > 0) this.#schedule();
   }
 
   /**
-   * Stops the save timer and saves the book one last time. Calling it
-   * again does nothing.
+   * Stops the save timer and, if the manager was started, saves the book
+   * one last time (after a load still in progress). Calling it again does
+   * nothing.
    *
    * @returns A promise that settles once the book is saved; a failed save
    *   is reported through `onEvent`, never by rejecting.

@@ -57,8 +57,22 @@ export class PeersStore {
     return `${this.#file}.bad-${stamp}`;
   }
 
-  /** Reads the file: its content, or `undefined` when missing, unreadable or invalid (all reported). */
-  async load(): Promise<PeersFile | undefined> {
+  /**
+   * Reads the file and hands its content to `apply`, in turn with saves: a
+   * save asked for meanwhile runs after `apply`, so it never writes an
+   * empty book over the file being loaded. A missing, unreadable or
+   * invalid file (all reported) leaves `apply` uncalled.
+   */
+  load(apply: (file: PeersFile) => void): Promise<void> {
+    const next = this.#queue.then(async () => {
+      const file = await this.#read();
+      if (file !== undefined) apply(file);
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #read(): Promise<PeersFile | undefined> {
     let bytes: Uint8Array | undefined;
     try {
       bytes = await this.#storage.read(this.#file);
