@@ -3,14 +3,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { jsHasher } from "../src/hash/hasher.ts";
 import { addressKey } from "../src/pool/addrkey.ts";
-import type { AddrManager } from "../src/pool/addrmgr.ts";
+import { AddrManager } from "../src/pool/addrmgr.ts";
 import { triedBucketIndex } from "../src/pool/buckets.ts";
 import { ADDRMGR, KnownAddressEntry } from "../src/pool/knownaddress.ts";
 import { groupKey } from "../src/pool/netgroup.ts";
 import { decodePeersFile, type PeersFile } from "../src/pool/peersjson.ts";
-import type { MemoryStorage } from "../src/storage/memory.ts";
+import { MemoryStorage } from "../src/storage/memory.ts";
 import type { NetAddress } from "../src/wire/netaddress.ts";
-import { inGroup, testManager, v4 } from "./_addrmgr.ts";
+import { inGroup, seededRandom, testManager, v4 } from "./_addrmgr.ts";
 
 /** The manager's tables, read back from the file it saves. */
 async function tables(am: AddrManager, storage: MemoryStorage): Promise<PeersFile> {
@@ -210,6 +210,66 @@ describe("tried table", () => {
     assert.equal(am.remove(a), false);
     assert.deepEqual(am.stats(), { new: 0, tried: 0, total: 0 });
     assert.equal(am.getAddress(), undefined);
+  });
+});
+
+describe("bookkeeping", () => {
+  it("stays consistent through any sequence of operations", async () => {
+    // Two address groups and two source groups: four new buckets, which overflow.
+    const op = fc.oneof(
+      {
+        arbitrary: fc.record({
+          op: fc.constant("add"),
+          g: fc.nat(1),
+          i: fc.nat(200),
+          s: fc.nat(1),
+          age: fc.nat(40 * 86400),
+        }),
+        weight: 8,
+      },
+      fc.record({ op: fc.constantFrom("good", "attempt", "connected", "remove"), g: fc.nat(1), i: fc.nat(200) }),
+      fc.record({ op: fc.constant("pick") }),
+      fc.record({ op: fc.constant("tick") }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 }), fc.array(op, { maxLength: 300 }), async (seed, ops) => {
+        // A clock moved by hand (ManualClock.advance yields to the event loop: slow over thousands of steps).
+        let now = 1_579_046_400_000;
+        const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
+        const nowSec = () => Math.floor(now / 1000);
+        const storage = new MemoryStorage();
+        const am = new AddrManager({ clock, storage, random: seededRandom(seed), saveIntervalMs: 0 });
+        for (const o of ops) {
+          if (o.op === "pick") {
+            const ka = am.getAddress();
+            if (ka !== undefined) assert.equal(am.find(ka.key), ka);
+          } else if (o.op === "tick") {
+            now += 90_000;
+          } else if (o.op === "add") {
+            am.addAddress(inGroup(o.g, o.i, nowSec() - o.age), inGroup(100 + o.s, 1));
+          } else {
+            am[o.op](inGroup(o.g, o.i));
+          }
+        }
+        // Then certainly overflow one bucket.
+        for (let i = 0; i < 70; i++) am.addAddress(inGroup(0, 1000 + i, nowSec()), inGroup(100, 1));
+        // decodePeersFile checks that buckets and addresses agree.
+        const t = await tables(am, storage);
+        const stats = am.stats();
+        assert.equal(t.addresses.length, stats.total);
+        assert.equal(t.triedBuckets.flat().length, stats.tried);
+        assert.equal(new Set(t.newBuckets.flat()).size, stats.new);
+        assert.ok(t.newBuckets.every((b) => b.length <= ADDRMGR.newBucketSize));
+        assert.ok(t.newBuckets.some((b) => b.length === ADDRMGR.newBucketSize));
+        for (const a of t.addresses) {
+          const ka = am.find(a.addr)!;
+          assert.equal(ka.refs, t.newBuckets.filter((b) => b.includes(a.addr)).length);
+          assert.ok(ka.refs <= ADDRMGR.newBucketsPerAddress);
+          assert.equal(ka.tried, ka.refs === 0);
+        }
+      }),
+      { numRuns: 30 },
+    );
   });
 });
 
