@@ -5,6 +5,7 @@ import { jsHasher } from "../src/hash/hasher.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
 import { newBucketIndex } from "../src/pool/buckets.ts";
 import { decodePeersFile, encodePeersFile, GO_ZERO_TIME, PeersFileError } from "../src/pool/peersjson.ts";
+import { MAX_PEERS_FILE } from "../src/pool/peersstore.ts";
 import { ManualClock } from "../src/peer/clock.ts";
 import { MemoryStorage } from "../src/storage/memory.ts";
 import { StorageError } from "../src/storage/storage.ts";
@@ -195,6 +196,18 @@ describe("a corrupt or foreign peers.json", () => {
       .replace(`"Addresses":[`, `"Addresses":[${extra.join(",")},`);
     const { am } = await loaded(file);
     assert.deepEqual(am.stats(), { new: 65, tried: 1, total: 66 });
+  });
+
+  it("is set aside unread when larger than any address book", async () => {
+    const storage = new FlakyStorage();
+    await storage.writeAtomic("peers.json", utf8.encode("{}"));
+    storage.size = () => Promise.resolve(MAX_PEERS_FILE + 1);
+    storage.read = () => Promise.reject(new Error("must not be read"));
+    const { am, events } = testManager(1, { storage });
+    await am.start();
+    const e = events[0]!;
+    assert.ok(e.type === "set-aside" && e.error.kind === "shape" && e.movedTo !== undefined, JSON.stringify(e));
+    assert.equal(am.size, 0);
   });
 
   it("accepts Go's null for an empty list and duplicates in a new bucket", async () => {

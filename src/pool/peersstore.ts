@@ -28,6 +28,13 @@ export type AddrManagerEvent =
   | { type: "saved"; file: string; addresses: number }
   | { type: "save-failed"; file: string; error: unknown };
 
+/**
+ * The largest `peers.json` read: a full book (1,024 x 64 new and 64 x 256
+ * tried addresses, each with its longest keys and 8 bucket entries) stays
+ * well below it; anything larger is set aside unread.
+ */
+export const MAX_PEERS_FILE = 64 * 1024 * 1024;
+
 /** The address book's file. */
 export class PeersStore {
   readonly #storage: Storage;
@@ -75,6 +82,13 @@ export class PeersStore {
   async #read(): Promise<PeersFile | undefined> {
     let bytes: Uint8Array | undefined;
     try {
+      const size = await this.#storage.size(this.#file);
+      if (size === undefined) return undefined;
+      // Never read a file no address book can fill into memory.
+      if (size > MAX_PEERS_FILE) {
+        const detail = `it holds ${size} bytes, more than a full address book (${MAX_PEERS_FILE})`;
+        return await this.#reject(new PeersFileError("shape", this.#file, detail), undefined);
+      }
       bytes = await this.#storage.read(this.#file);
     } catch (error) {
       this.#blocked = error;
@@ -88,20 +102,26 @@ export class PeersStore {
       return file;
     } catch (err) {
       if (!(err instanceof PeersFileError)) throw err;
-      const movedTo = await this.#setAside(bytes);
-      this.#emit({ type: "set-aside", file: this.#file, movedTo, error: err });
-      return undefined;
+      return await this.#reject(err, bytes);
     }
   }
 
-  async #setAside(bytes: Uint8Array): Promise<string | undefined> {
+  /** Sets a bad file aside and reports it. */
+  async #reject(error: PeersFileError, bytes: Uint8Array | undefined): Promise<undefined> {
+    const movedTo = await this.#setAside(bytes);
+    this.#emit({ type: "set-aside", file: this.#file, movedTo, error });
+    return undefined;
+  }
+
+  async #setAside(bytes: Uint8Array | undefined): Promise<string | undefined> {
     const to = this.#badName();
     try {
       await this.#storage.rename(this.#file, to);
       return to;
-    } catch {
+    } catch (error) {
       // Keep a copy under the new name at least.
       try {
+        if (bytes === undefined) throw error;
         await this.#storage.writeAtomic(to, bytes);
         return to;
       } catch (error) {
