@@ -112,6 +112,13 @@ describe("new table bucketing", () => {
     assert.ok(open.find("127.0.0.1:18555"));
   });
 
+  it("buckets kept private addresses by their own networks", () => {
+    const { am, nowSec } = testManager(1, { allowUnroutable: true });
+    const lan = Array.from({ length: 300 }, (_, i) => v4(10, i % 30, i >> 4, 1 + (i & 15), 18555, nowSec()));
+    assert.equal(am.addAddresses(lan, v4(192, 168, 1, 1)), 300);
+    assert.equal(am.size, 300, "not all in one bucket of 64");
+  });
+
   it("refreshes a known address: newest timestamp, services merged", () => {
     const { am } = testManager(1);
     const src = v4(5, 6, 7, 8);

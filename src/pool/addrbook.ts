@@ -14,7 +14,6 @@ import type { NetAddress } from "../wire/netaddress.ts";
 import { addressKey, parseAddressKey } from "./addrkey.ts";
 import { newBucketIndex, triedBucketIndex } from "./buckets.ts";
 import { ADDRMGR, KnownAddressEntry } from "./knownaddress.ts";
-import { groupKey } from "./netgroup.ts";
 import type { PeersFile } from "./peersjson.ts";
 
 /** A private copy of an address, its IP always 16 bytes. */
@@ -38,6 +37,8 @@ export class AddrBook {
   #key: Uint8Array;
   readonly #random: RandomSource;
   readonly #clock: Clock;
+  /** The group an address is bucketed by. */
+  readonly #group: (na: NetAddress) => string;
   readonly #index = new Map<string, KnownAddressEntry>();
   // Buckets are made on first use: an empty book costs next to nothing
   // (a simulator may hold thousands of managers).
@@ -46,7 +47,14 @@ export class AddrBook {
   nNew = 0;
   nTried = 0;
 
-  constructor(hasher: Hasher, key: Uint8Array, random: RandomSource, clock: Clock) {
+  constructor(
+    hasher: Hasher,
+    key: Uint8Array,
+    random: RandomSource,
+    clock: Clock,
+    group: (na: NetAddress) => string,
+  ) {
+    this.#group = group;
     this.#hasher = hasher;
     this.#key = key.slice();
     this.#random = random;
@@ -82,7 +90,7 @@ export class AddrBook {
   }
 
   #newBucket(na: NetAddress, src: NetAddress): number {
-    return newBucketIndex(this.#hasher, this.#key, groupKey(na), groupKey(src));
+    return newBucketIndex(this.#hasher, this.#key, this.#group(na), this.#group(src));
   }
 
   /** Adds or refreshes an address (soterd's `updateAddress`); `true` when new. */
@@ -149,7 +157,7 @@ export class AddrBook {
       }
     }
     this.nNew--;
-    const bucket = this.#triedAt(triedBucketIndex(this.#hasher, this.#key, ka.key, groupKey(ka.na)));
+    const bucket = this.#triedAt(triedBucketIndex(this.#hasher, this.#key, ka.key, this.#group(ka.na)));
     ka.tried = true;
     if (bucket.length < ADDRMGR.triedBucketSize) {
       bucket.push(ka);

@@ -19,7 +19,7 @@ import { addressKey, parseAddressKey } from "./addrkey.ts";
 import { AddrBook } from "./addrbook.ts";
 import { ADDRMGR, type KnownAddress, type KnownAddressEntry } from "./knownaddress.ts";
 import { type AddressPriority, LocalAddresses } from "./localaddr.ts";
-import { groupKey, type HasIp, isRoutable, isValidAddress } from "./netgroup.ts";
+import { groupKey, type HasIp, isRoutable, isValidAddress, networkGroup } from "./netgroup.ts";
 import { type AddrManagerEvent, PeersStore } from "./peersstore.ts";
 
 /** An address given to the manager: a `NetAddress`, or its key (`"1.2.3.4:18555"`, `"[::1]:18555"`). */
@@ -43,8 +43,9 @@ export interface AddrManagerOptions {
   key?: Uint8Array;
   /**
    * Keep local and unroutable addresses (loopback, private ranges) instead
-   * of dropping them, for test networks on one machine or a LAN. Off by
-   * default, as in soterd.
+   * of dropping them, for test networks on one machine or a LAN. They are
+   * bucketed by their own /16 (or /32) rather than all as "unroutable".
+   * Off by default, as in soterd.
    */
   allowUnroutable?: boolean;
   /** Called with what happens to the address book file (loaded, saved, set aside, failed). */
@@ -128,7 +129,12 @@ export class AddrManager {
       key = new Uint8Array(32);
       this.#random(key);
     }
-    this.#book = new AddrBook(options.hasher ?? defaultHasher(), key, this.#random, this.#clock);
+    // Kept unroutable addresses are bucketed by their own networks (a LAN's
+    // /16s) rather than all by "unroutable"; routable ones as soterd.
+    const group = this.#allowUnroutable
+      ? (na: NetAddress) => isRoutable(na) ? groupKey(na) : networkGroup(na)
+      : groupKey;
+    this.#book = new AddrBook(options.hasher ?? defaultHasher(), key, this.#random, this.#clock, group);
     if (options.storage !== undefined) {
       this.#store = new PeersStore(
         options.storage,

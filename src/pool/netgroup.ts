@@ -247,6 +247,23 @@ export function groupKey(na: HasIp): string {
   const ip = ip16(na.ip);
   if (local16(ip)) return "local";
   if (!isRoutable({ ip })) return "unroutable";
+  return networkOf(ip);
+}
+
+/**
+ * The network an address is in, as `groupKey` computes it for routable
+ * addresses, for any address: private and local ones get their /16 or
+ * /32 too. The address manager buckets by it when told to keep unroutable
+ * addresses, so a LAN's addresses do not all share one bucket.
+ *
+ * @param na The address.
+ * @returns The network's name.
+ */
+export function networkGroup(na: HasIp): string {
+  return networkOf(ip16(na.ip));
+}
+
+function networkOf(ip: Uint8Array): string {
   if (v4(ip)) return slash16(ip[12]!, ip[13]!);
   if (inRange(ip, RFC6145) || inRange(ip, RFC6052)) return slash16(ip[12]!, ip[13]!);
   if (inRange(ip, RFC3964)) return slash16(ip[2]!, ip[3]!);
