@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { addressKey, AddressKeyError } from "../src/pool/addrkey.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
+import { StorageError } from "../src/storage/storage.ts";
 import { ADDRMGR } from "../src/pool/knownaddress.ts";
 import { AddressPriority } from "../src/pool/localaddr.ts";
 import { inGroup, testManager, v4 } from "./_addrmgr.ts";
@@ -189,7 +190,10 @@ describe("lifecycle", () => {
     assert.equal(am.size, 0);
   });
 
-  it("refuses a key that is not 32 bytes", () => {
+  it("refuses bad options with typed errors", () => {
     assert.throws(() => new AddrManager({ key: new Uint8Array(31) }), RangeError);
+    assert.throws(() => new AddrManager({ saveIntervalMs: -1 }), RangeError);
+    assert.throws(() => new AddrManager({ saveIntervalMs: NaN }), RangeError);
+    assert.throws(() => new AddrManager({ fileName: "../peers.json" }), StorageError);
   });
 });

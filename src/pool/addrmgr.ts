@@ -11,7 +11,7 @@
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
 import { type Clock, systemClock } from "../peer/clock.ts";
 import { cryptoRandom, randomBelow, type RandomSource } from "../peer/random.ts";
-import type { Storage } from "../storage/storage.ts";
+import { checkStorageName, type Storage } from "../storage/storage.ts";
 import type { AddrMessage } from "../wire/messages/addr.ts";
 import type { AddrCacheMessage } from "../wire/messages/addrcache.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
@@ -114,13 +114,19 @@ export class AddrManager {
    * the saved book.
    *
    * @param options Clock, random source, storage and the rest.
-   * @throws {RangeError} When `key` is not 32 bytes.
+   * @throws {RangeError} When `key` is not 32 bytes or `saveIntervalMs` is negative.
+   * @throws {StorageError} `invalid-name` when `fileName` is not a plain file name.
    */
   constructor(options: AddrManagerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#allowUnroutable = options.allowUnroutable ?? false;
     this.#saveIntervalMs = options.saveIntervalMs ?? ADDRMGR.saveIntervalMs;
+    if (!(this.#saveIntervalMs >= 0) || !Number.isFinite(this.#saveIntervalMs)) {
+      throw new RangeError(`Invalid save interval: ${this.#saveIntervalMs} ms; use a number of ms >= 0`);
+    }
+    const fileName = options.fileName ?? "peers.json";
+    checkStorageName(fileName);
     let key = options.key;
     if (key !== undefined && key.length !== 32) {
       throw new RangeError(`Invalid address manager key: expected 32 bytes, got ${key.length}`);
@@ -138,7 +144,7 @@ export class AddrManager {
     if (options.storage !== undefined) {
       this.#store = new PeersStore(
         options.storage,
-        options.fileName ?? "peers.json",
+        fileName,
         this.#clock,
         options.onEvent ?? (() => {}),
       );
@@ -187,6 +193,8 @@ export class AddrManager {
    *
    * @returns A promise that settles once the file is written.
    * @throws {StorageError} When the storage refuses the write.
+   * @throws {PeersFileError} `unreadable` when the file could neither be
+   *   read nor set aside at start, so saving would overwrite it.
    */
   save(): Promise<void> {
     if (this.#store === undefined) return Promise.resolve();
