@@ -11,10 +11,10 @@ import type { Clock } from "../peer/clock.ts";
 import { randomBelow, type RandomSource } from "../peer/random.ts";
 import { ServiceFlag } from "../wire/protocol.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
-import { addressKey, parseAddressKey } from "./addrkey.ts";
+import { addressKey } from "./addrkey.ts";
 import { newBucketIndex, triedBucketIndex } from "./buckets.ts";
 import { ADDRMGR, KnownAddressEntry } from "./knownaddress.ts";
-import type { PeersFile } from "./peersjson.ts";
+import { parseFileKey, type PeersFile } from "./peersjson.ts";
 
 /** A private copy of an address, its IP always 16 bytes. */
 function copyAddress(na: NetAddress): NetAddress {
@@ -256,9 +256,9 @@ export class AddrBook {
     // Many addresses share a few sources: parse each source once.
     const sources = new Map<string, NetAddress>();
     for (const a of file.addresses) {
-      const na = { ...parseAddressKey(a.addr), services, timestamp: a.timestamp };
+      const na = { ...parseFileKey(file, a.addr), services, timestamp: a.timestamp };
       let src = sources.get(a.src);
-      if (src === undefined) sources.set(a.src, src = { ...parseAddressKey(a.src), services, timestamp: 0 });
+      if (src === undefined) sources.set(a.src, src = { ...parseFileKey(file, a.src), services, timestamp: 0 });
       const ka = new KnownAddressEntry(na, src, a.addr);
       ka.attempts = a.attempts;
       ka.lastAttempt = a.lastAttempt;

@@ -15,6 +15,24 @@
 import { addressKey, AddressKeyError, parseAddressKey } from "./addrkey.ts";
 import { ADDRMGR } from "./knownaddress.ts";
 
+type ParsedKey = { ip: Uint8Array<ArrayBuffer>; port: number };
+
+/** The address keys parsed while checking a decoded file, so loading it does not parse them again. */
+const parsedKeys = new WeakMap<PeersFile, ReadonlyMap<string, ParsedKey>>();
+
+/**
+ * Parses an address key of a file from {@linkcode decodePeersFile},
+ * reusing the parse made while checking it.
+ *
+ * @param file The decoded file.
+ * @param key One of its address keys.
+ * @returns A fresh copy of the key's IP and its port.
+ */
+export function parseFileKey(file: PeersFile, key: string): { ip: Uint8Array<ArrayBuffer>; port: number } {
+  const p = parsedKeys.get(file)?.get(key) ?? parseAddressKey(key);
+  return { ip: p.ip.slice(), port: p.port };
+}
+
 /** Go's `time.Time{}.Unix()`: how soterd writes "never". */
 export const GO_ZERO_TIME: number = -62_135_596_800;
 
@@ -131,7 +149,7 @@ function where(base: string, i?: number, sub?: Sub): string {
 /** Reads and checks a `peers.json`, one field at a time. */
 class FileReader {
   /** Keys already checked: each address appears in the list and again in its buckets. */
-  readonly #checked = new Set<string>();
+  readonly checked = new Map<string, ParsedKey>();
 
   constructor(readonly file: string) {}
 
@@ -155,10 +173,12 @@ class FileReader {
 
   key(v: Json, base: string, i?: number, sub?: Sub): string {
     if (typeof v !== "string") this.fail("shape", `${where(base, i, sub)} is not a string`);
-    if (this.#checked.has(v)) return v;
+    if (this.checked.has(v)) return v;
     let canonical: string;
+    let parsed: ParsedKey;
     try {
-      canonical = addressKey(parseAddressKey(v));
+      parsed = parseAddressKey(v);
+      canonical = addressKey(parsed);
     } catch (err) {
       const detail = err instanceof AddressKeyError ? err.message : String(err);
       this.fail("address", `${where(base, i, sub)}: ${detail}`, err);
@@ -166,7 +186,7 @@ class FileReader {
     if (canonical !== v) {
       this.fail("address", `${where(base, i, sub)} ${JSON.stringify(v)} is not written as soterd writes it`);
     }
-    this.#checked.add(v);
+    this.checked.set(v, parsed);
     return v;
   }
 
@@ -230,7 +250,9 @@ export function decodePeersFile(bytes: Uint8Array, file = "peers.json"): PeersFi
   const newBuckets = r.buckets(doc.NewBuckets ?? null, "NewBuckets", ADDRMGR.newBucketCount);
   const triedBuckets = r.buckets(doc.TriedBuckets ?? null, "TriedBuckets", ADDRMGR.triedBucketCount);
   checkConsistent(r, addresses, newBuckets, triedBuckets);
-  return { key, addresses, newBuckets, triedBuckets };
+  const book = { key, addresses, newBuckets, triedBuckets };
+  parsedKeys.set(book, r.checked);
+  return book;
 }
 
 function checkConsistent(
