@@ -6,6 +6,7 @@
  * deno run -A jsr:@soter/peer/cli probe 127.0.0.1:18555 --network simnet
  * deno run -A cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
  * bun cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
+ * deno run -A cli.ts crawl <host[:port]>... [--network NAME] [--concurrency N] [--timeout MS] [--max N] [--json]
  * npx tsx cli.ts --help
  * ```
  *
@@ -68,6 +69,8 @@ async function main(): Promise<number> {
       out: (line) => console.log(line),
       err: (line) => console.error(line),
       interrupt: interrupt.signal,
+      // A live line on a terminal; nothing when standard error is a file or a pipe.
+      ...(process.stderr.isTTY ? { progress: (line: string) => process.stderr.write(`\r\x1b[K${line}`) } : {}),
     });
   } catch (err) {
     console.error(`Error: ${err instanceof Error ? err.message : String(err)}`);

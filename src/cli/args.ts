@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChainParams, networkByName, TESTNET1 } from "../chain/params.ts";
+import { type CrawlCommand, DEFAULT_CRAWL_CONCURRENCY, DEFAULT_CRAWL_MAX } from "./crawl.ts";
 
 /** The usage text printed by `--help`. */
 export const USAGE: string = `soter-peer: talk to soter nodes (soterd) over the peer-to-peer protocol
@@ -12,6 +13,7 @@ export const USAGE: string = `soter-peer: talk to soter nodes (soterd) over the 
 Usage:
   cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
   cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
+  cli.ts crawl <host[:port]>... [--network NAME] [--concurrency N] [--timeout MS] [--max N] [--json]
   cli.ts --help
 
 Commands:
@@ -21,11 +23,20 @@ Commands:
            have been received.
   listen   Accept peers and log them (their version, their messages, why they
            left) until Ctrl-C.
+  crawl    From seed nodes, map the reachable network: ask each node for the
+           addresses it knows (getaddr, getaddrcache) and contact those too,
+           a few at a time, with a live progress line; then print a table of
+           each node's user agent, protocol version, services, height, ping
+           latency and how many addresses it gave (--json: everything).
 
 Options:
   --network NAME   simnet, regtest, testnet1 or mainnet (default: testnet1)
   --count N        probe: stop after receiving N messages after the version
-  --timeout MS     probe: time allowed to connect and to handshake (default: 10000)
+  --timeout MS     probe: time allowed to connect and to handshake (default: 10000);
+                   crawl: time allowed per node, answers included (default: 10000)
+  --concurrency N  crawl: nodes contacted at once (default: 16)
+  --max N          crawl: the most nodes to contact (default: 1000)
+  --json           crawl: print the result as JSON
   --port N         listen: the port (default: the network's, e.g. 18555 on simnet; 0 picks one)
   --host ADDRESS   listen: the address to bind (default: 0.0.0.0)
   -h, --help       Show this help
@@ -36,6 +47,7 @@ soter node, disconnected), 2 usage error.
 Examples:
   deno run -A cli.ts probe 127.0.0.1:18555 --network simnet --count 5
   bun cli.ts listen --network simnet --port 18555
+  deno run -A cli.ts crawl 127.0.0.1:18555 --network simnet --concurrency 4 --json
   npx tsx cli.ts probe 134.209.59.43`;
 
 /** A mistake in the command line; `cli.ts` exits with code 2. */
@@ -86,7 +98,7 @@ export interface ListenCommand {
 }
 
 /** What the command line asks for. */
-export type CliCommand = ProbeCommand | ListenCommand | { kind: "help" };
+export type CliCommand = ProbeCommand | ListenCommand | CrawlCommand | { kind: "help" };
 
 /** Default of `--timeout`, in milliseconds. */
 export const DEFAULT_TIMEOUT = 10_000;
@@ -137,13 +149,19 @@ function parsePositive(text: string, what: string): number {
   return n;
 }
 
-const OPTIONS: Record<string, readonly ("probe" | "listen")[]> = {
-  network: ["probe", "listen"],
+const OPTIONS: Record<string, readonly ("probe" | "listen" | "crawl")[]> = {
+  network: ["probe", "listen", "crawl"],
   count: ["probe"],
-  timeout: ["probe"],
+  timeout: ["probe", "crawl"],
   port: ["listen"],
   host: ["listen"],
+  concurrency: ["crawl"],
+  max: ["crawl"],
+  json: ["crawl"],
 };
+
+/** Options that take no value. */
+const FLAGS: ReadonlySet<string> = new Set(["json"]);
 
 /**
  * Parses the arguments (without the runtime and the script).
@@ -160,9 +178,9 @@ const OPTIONS: Record<string, readonly ("probe" | "listen")[]> = {
 export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) return { kind: "help" };
   const [command, ...rest] = argv;
-  if (command === undefined) throw new UsageError("No command given: probe or listen");
-  if (command !== "probe" && command !== "listen") {
-    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe or listen)`);
+  if (command === undefined) throw new UsageError("No command given: probe, listen or crawl");
+  if (command !== "probe" && command !== "listen" && command !== "crawl") {
+    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe, listen or crawl)`);
   }
   const options = new Map<string, string>();
   const positional: string[] = [];
@@ -177,7 +195,10 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (!arg.startsWith("--") || !(name in OPTIONS)) throw new UsageError(`Unknown option: ${arg}`);
     if (!OPTIONS[name]!.includes(command)) throw new UsageError(`Option --${name} does not apply to ${command}`);
     let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
+    if (FLAGS.has(name)) {
+      if (eq >= 0) throw new UsageError(`Option --${name} takes no value`);
+      value = "";
+    } else if (eq >= 0) value = arg.slice(eq + 1);
     else {
       value = rest[++i];
       if (value === undefined) throw new UsageError(`Option --${name} needs a value`);
@@ -207,6 +228,22 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       network,
       count: count === undefined ? undefined : parsePositive(count, "--count"),
       timeout: timeout === undefined ? DEFAULT_TIMEOUT : parsePositive(timeout, "--timeout"),
+    };
+  }
+  if (command === "crawl") {
+    if (positional.length === 0) throw new UsageError("crawl needs at least one address: crawl <host[:port]>...");
+    const num = (name: string, fallback: number) => {
+      const v = options.get(name);
+      return v === undefined ? fallback : parsePositive(v, `--${name}`);
+    };
+    return {
+      kind: "crawl",
+      seeds: positional.map((p) => parseHostPort(p, network.defaultPort)),
+      network,
+      concurrency: num("concurrency", DEFAULT_CRAWL_CONCURRENCY),
+      timeout: num("timeout", DEFAULT_TIMEOUT),
+      max: num("max", DEFAULT_CRAWL_MAX),
+      json: options.has("json"),
     };
   }
   if (positional.length > 0) throw new UsageError(`Unexpected argument: ${positional[0]}`);

@@ -26,6 +26,11 @@ export interface CliIo {
   err(line: string): void;
   /** Aborted when the user interrupts (SIGINT). */
   interrupt: AbortSignal;
+  /**
+   * Replaces the live progress line (on a terminal's standard error); an
+   * empty line clears it. Absent when there is no terminal.
+   */
+  progress?: (line: string) => void;
 }
 
 /** A clock with sub-millisecond resolution, so round trips on a LAN are measurable. */
