@@ -7,6 +7,7 @@
  * deno run -A cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
  * bun cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
  * deno run -A cli.ts sync <host[:port]>... [--network NAME] [--dir DIR] [--json]
+ * deno run -A cli.ts crawl <host[:port]>... [--network NAME] [--concurrency N] [--timeout MS] [--max N] [--json]
  * npx tsx cli.ts --help
  * ```
  *

@@ -60,6 +60,75 @@ export * from "./src/peer/mod.ts";
 export { checkStorageName, type Storage, StorageError, type StorageErrorKind } from "./src/storage/storage.ts";
 export { MemoryStorage } from "./src/storage/memory.ts";
 export {
+  type AddressRef,
+  AddrManager,
+  type AddrManagerOptions,
+  type AddrManagerStats,
+  type PickOutboundOptions,
+} from "./src/pool/addrmgr.ts";
+export { ADDRMGR, type KnownAddress } from "./src/pool/knownaddress.ts";
+export type { AddrManagerEvent } from "./src/pool/peersstore.ts";
+export { AddressPriority, reachability } from "./src/pool/localaddr.ts";
+export {
+  decodePeersFile,
+  encodePeersFile,
+  GO_ZERO_TIME,
+  type PeersFile,
+  type PeersFileAddress,
+  PeersFileError,
+  type PeersFileErrorKind,
+} from "./src/pool/peersjson.ts";
+export { addressKey, AddressKeyError, parseAddressKey } from "./src/pool/addrkey.ts";
+export {
+  groupKey,
+  type HasIp,
+  isIPv4,
+  isLocal,
+  isOnionCatTor,
+  isRoutable,
+  isValidAddress,
+  reservedRange,
+} from "./src/pool/netgroup.ts";
+export { type BroadcastOptions, Pool, type PoolStats } from "./src/pool/pool.ts";
+export {
+  DEFAULT_BAN_DURATION,
+  DEFAULT_BAN_THRESHOLD,
+  DEFAULT_MAX_PEERS,
+  DEFAULT_REQUEST_RETRIES,
+  DEFAULT_REQUEST_TIMEOUT,
+  type PoolOptions,
+} from "./src/pool/options.ts";
+export type { PoolEvent } from "./src/pool/events.ts";
+export { PoolError, type PoolErrorKind } from "./src/pool/errors.ts";
+export { isNotFoundFor, type RequestOptions, type RequestResult } from "./src/pool/request.ts";
+export {
+  type ConnReq,
+  type ConnState,
+  DEFAULT_DIAL_TIMEOUT,
+  DEFAULT_MAX_FAILED_ATTEMPTS,
+  DEFAULT_MAX_RETRY_INTERVAL,
+  DEFAULT_RETRY_INTERVAL,
+  DEFAULT_TARGET_OUTBOUND,
+} from "./src/pool/connmgr.ts";
+export { BAN_SCORE_HALF_LIFE, BAN_SCORE_LIFETIME, decayFactor, DynamicBanScore } from "./src/pool/banscore.ts";
+export { type RateLimit, SlidingWindow } from "./src/pool/window.ts";
+export {
+  DEFAULT_INBOUND_PER_ADDRESS,
+  DEFAULT_INBOUND_PER_GROUP,
+  DEFAULT_RATE_LIMIT_PENALTY,
+  DEFAULT_RATE_LIMITS,
+  type LimitedCommand,
+} from "./src/pool/ratelimit.ts";
+export {
+  type BanEntry,
+  BANS_FILE,
+  canonicalHost,
+  type IpNetwork,
+  networkContains,
+  parseIpNetwork,
+} from "./src/pool/bans.ts";
+export { DISCONNECT_PENALTIES, type Penalty } from "./src/pool/misbehavior.ts";
+export {
   BlockVerificationError,
   type BlockVerificationKind,
   compactToTarget,

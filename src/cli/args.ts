@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChainParams, networkByName, TESTNET1 } from "../chain/params.ts";
+import { type CrawlCommand, DEFAULT_CRAWL_CONCURRENCY, DEFAULT_CRAWL_MAX } from "./crawl.ts";
 
 /** The usage text printed by `--help`. */
 export const USAGE: string = `soter-peer: talk to soter nodes (soterd) over the peer-to-peer protocol
@@ -12,6 +13,7 @@ export const USAGE: string = `soter-peer: talk to soter nodes (soterd) over the 
 Usage:
   cli.ts probe <host[:port]> [--network NAME] [--count N] [--timeout MS]
   cli.ts listen [--port N] [--host ADDRESS] [--network NAME]
+  cli.ts crawl <host[:port]>... [--network NAME] [--concurrency N] [--timeout MS] [--max N] [--json]
   cli.ts sync <host[:port]>... [--network NAME] [--dir DIR] [--timeout MS] [--json]
   cli.ts --help
 
@@ -22,6 +24,11 @@ Commands:
            have been received.
   listen   Accept peers and log them (their version, their messages, why they
            left) until Ctrl-C.
+  crawl    From seed nodes, map the reachable network: ask each node for the
+           addresses it knows (getaddr, getaddrcache) and contact those too,
+           a few at a time, with a live progress line; then print a table of
+           each node's user agent, protocol version, services, height, ping
+           latency and how many addresses it gave (--json: everything).
   sync     Download the blockDAG from the nodes given, all at once, verify
            each block, and store it in --dir, with a progress bar; then print
            the blocks and bytes stored, the tips reached and the time taken.
@@ -30,11 +37,14 @@ Commands:
 Options:
   --network NAME   simnet, regtest, testnet1 or mainnet (default: testnet1)
   --count N        probe: stop after receiving N messages after the version
-  --timeout MS     probe, sync: time allowed to connect and to handshake (default: 10000)
+  --timeout MS     probe, sync: time allowed to connect and to handshake (default: 10000);
+                   crawl: time allowed per node, answers included (default: 10000)
+  --concurrency N  crawl: nodes contacted at once (default: 16)
+  --max N          crawl: the most nodes to contact (default: 1000)
   --port N         listen: the port (default: the network's, e.g. 18555 on simnet; 0 picks one)
   --host ADDRESS   listen: the address to bind (default: 0.0.0.0)
   --dir DIR        sync: where the block store lives (default: soter-<network>)
-  --json           sync: print the summary as one JSON object, and no progress bar
+  --json           crawl: print the result as JSON; sync: the summary as one JSON object, no progress bar
   -h, --help       Show this help
 
 Exit codes: 0 done, 1 runtime error (refused, timeout, wrong network, not a
@@ -44,6 +54,7 @@ Examples:
   deno run -A cli.ts probe 127.0.0.1:18555 --network simnet --count 5
   bun cli.ts listen --network simnet --port 18555
   npx tsx cli.ts probe 134.209.59.43
+  deno run -A cli.ts crawl 127.0.0.1:18555 --network simnet --concurrency 4 --json
   deno run -A cli.ts sync 127.0.0.1:18555 127.0.0.1:18565 --network simnet --dir blocks`;
 
 /** A mistake in the command line; `cli.ts` exits with code 2. */
@@ -110,7 +121,7 @@ export interface SyncCommand {
 }
 
 /** What the command line asks for. */
-export type CliCommand = ProbeCommand | ListenCommand | SyncCommand | { kind: "help" };
+export type CliCommand = ProbeCommand | ListenCommand | CrawlCommand | SyncCommand | { kind: "help" };
 
 /** Default of `--timeout`, in milliseconds. */
 export const DEFAULT_TIMEOUT = 10_000;
@@ -161,16 +172,18 @@ function parsePositive(text: string, what: string): number {
   return n;
 }
 
-type CommandName = "probe" | "listen" | "sync";
+type CommandName = "probe" | "listen" | "crawl" | "sync";
 
 const OPTIONS: Record<string, readonly CommandName[]> = {
-  network: ["probe", "listen", "sync"],
+  network: ["probe", "listen", "crawl", "sync"],
   count: ["probe"],
-  timeout: ["probe", "sync"],
+  timeout: ["probe", "crawl", "sync"],
   port: ["listen"],
   host: ["listen"],
+  concurrency: ["crawl"],
+  max: ["crawl"],
   dir: ["sync"],
-  json: ["sync"],
+  json: ["crawl", "sync"],
 };
 
 /** Options that take no value. */
@@ -191,9 +204,9 @@ const FLAGS: ReadonlySet<string> = new Set(["json"]);
 export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) return { kind: "help" };
   const [command, ...rest] = argv;
-  if (command === undefined) throw new UsageError("No command given: probe, listen or sync");
-  if (command !== "probe" && command !== "listen" && command !== "sync") {
-    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe, listen or sync)`);
+  if (command === undefined) throw new UsageError("No command given: probe, listen, crawl or sync");
+  if (command !== "probe" && command !== "listen" && command !== "crawl" && command !== "sync") {
+    throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe, listen, crawl or sync)`);
   }
   const options = new Map<string, string>();
   const positional: string[] = [];
@@ -241,6 +254,22 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       network,
       count: count === undefined ? undefined : parsePositive(count, "--count"),
       timeout: timeout === undefined ? DEFAULT_TIMEOUT : parsePositive(timeout, "--timeout"),
+    };
+  }
+  if (command === "crawl") {
+    if (positional.length === 0) throw new UsageError("crawl needs at least one address: crawl <host[:port]>...");
+    const num = (name: string, fallback: number) => {
+      const v = options.get(name);
+      return v === undefined ? fallback : parsePositive(v, `--${name}`);
+    };
+    return {
+      kind: "crawl",
+      seeds: positional.map((p) => parseHostPort(p, network.defaultPort)),
+      network,
+      concurrency: num("concurrency", DEFAULT_CRAWL_CONCURRENCY),
+      timeout: num("timeout", DEFAULT_TIMEOUT),
+      max: num("max", DEFAULT_CRAWL_MAX),
+      json: options.has("json"),
     };
   }
   if (command === "sync") {

@@ -1,11 +1,12 @@
 /**
  * The command-line tool without its runtime: `runCli` parses the
- * arguments and runs `probe`, `listen` or `sync` with the sockets, output and
+ * arguments and runs `probe`, `listen`, `crawl` or `sync` with the sockets, output and
  * interrupt signal that `cli.ts` gives it. Runtime-neutral.
  *
  * @module
  */
 import { parseArgs, USAGE, UsageError } from "./args.ts";
+import { crawlCommand } from "./crawl.ts";
 import type { CliIo } from "./io.ts";
 import { listenCommand } from "./listen.ts";
 import { probe } from "./probe.ts";
@@ -39,5 +40,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return await listenCommand(cmd, io);
     case "sync":
       return await syncCommand(cmd, io);
+    case "crawl":
+      return await crawlCommand(cmd, io);
   }
 }
