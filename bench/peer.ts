@@ -12,9 +12,10 @@
 // The codec alone does, for the same messages, encode + frame + decode with
 // the checksum verified (native hasher on both sides). Both run on the one
 // thread, so the peer's own cost per message is the time per message moved
-// (both directions counted) minus the codec's; rates are printed per
-// direction. Each figure is the median of `--passes` passes (default 7)
-// with min and max; passes interleave the variants so that noise hits all.
+// (both directions counted) minus the codec's in the same pass; rates are
+// printed per direction. Each figure is the median of `--passes` passes
+// (default 11) with min and max; passes interleave the variants so that
+// noise hits all.
 // Times are the process's CPU time (user + system, every thread), which
 // other processes on a shared machine barely disturb; `--wall` uses the
 // elapsed time instead.
@@ -42,7 +43,7 @@ const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "n
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const json = argv.includes("--json");
-const passes = Number(flag("passes") ?? 7);
+const passes = Number(flag("passes") ?? 11);
 if (!Number.isInteger(passes) || passes < 1) throw new Error(`Invalid --passes: ${flag("passes")}`);
 const baseDir = flag("base");
 const wall = argv.includes("--wall");
@@ -269,8 +270,8 @@ interface Row {
   nsPerMessage: Stats;
   /** Messages per second per direction (from the median). */
   perDirection: number;
-  /** The peer's own nanoseconds per message: median minus the codec's median. */
-  overheadNs?: number;
+  /** The peer's own nanoseconds per message: per pass, the peer's minus the codec's. */
+  overheadNs?: Stats;
 }
 
 const rows: Row[] = [];
@@ -280,12 +281,14 @@ for (const [si, sc] of scenarios.entries()) {
   rows.push({ scenario: sc.name, variant: "codec alone", nsPerMessage: codec, perDirection: rate(codec.median) });
   for (const [vi, v] of variants.entries()) {
     const st = stats(samples[si]![vi]!);
+    const codecNs = samples[si]![variants.length]!;
+    const own = stats(samples[si]![vi]!.map((ns, pass) => ns - codecNs[pass]!));
     rows.push({
       scenario: sc.name,
       variant: `Peer (${v.name})`,
       nsPerMessage: st,
       perDirection: rate(st.median),
-      overheadNs: st.median - codec.median,
+      overheadNs: own,
     });
   }
 }
@@ -306,7 +309,8 @@ if (json) {
     const own = rows.filter((r) => r.scenario === sc.name);
     for (const r of own) {
       const s = r.nsPerMessage;
-      const over = r.overheadNs === undefined ? "" : `   own cost ${us(r.overheadNs)} µs/msg`;
+      const o = r.overheadNs;
+      const over = o === undefined ? "" : `   own cost ${us(o.median)} µs/msg (${us(o.min)}-${us(o.max)})`;
       console.log(
         `  ${r.variant.padEnd(12)} ${us(s.median).padStart(7)} µs/msg (${us(s.min)}-${us(s.max)})  ${
           r.perDirection.toFixed(0).padStart(7)
@@ -316,7 +320,7 @@ if (json) {
     const base = own.find((r) => r.variant === "Peer (base)");
     const cur = own.find((r) => r.variant === "Peer (this)");
     if (base?.overheadNs !== undefined && cur?.overheadNs !== undefined) {
-      console.log(`  own cost, this / base: ${(cur.overheadNs / base.overheadNs).toFixed(2)}`);
+      console.log(`  own cost, this / base: ${(cur.overheadNs.median / base.overheadNs.median).toFixed(2)}`);
     }
   }
 }
