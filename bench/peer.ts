@@ -25,7 +25,8 @@
 //
 // `--base=DIR` also measures the Peer of another checkout of this
 // repository (e.g. `git archive <commit> | tar -x -C /tmp/base`, with
-// node_modules linked in) in the same run, as the "before" figure.
+// node_modules linked in) in the same run, as the "before" figure; more
+// `--base=DIR`s add intermediate steps, named by their folder.
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { nativeHasher } from "../src/adapters/native_hash.ts";
@@ -45,7 +46,8 @@ const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.sli
 const json = argv.includes("--json");
 const passes = Number(flag("passes") ?? 11);
 if (!Number.isInteger(passes) || passes < 1) throw new Error(`Invalid --passes: ${flag("passes")}`);
-const baseDir = flag("base");
+/** Other checkouts to measure in the same run (`--base=DIR`, repeatable; the first is "the base"). */
+const baseDirs = argv.filter((a) => a.startsWith("--base=")).map((a) => a.slice("--base=".length).replace(/\/$/, ""));
 const wall = argv.includes("--wall");
 
 /** A stopwatch in milliseconds: CPU time of the process, or elapsed time with `--wall`. */
@@ -234,9 +236,10 @@ function stats(xs: readonly number[]): Stats {
 }
 
 const variants: Array<{ name: string; api: PeerApi }> = [];
-if (baseDir !== undefined) {
-  const url = pathToFileURL(`${baseDir.replace(/\/$/, "")}/src/peer/mod.ts`).href;
-  variants.push({ name: "base", api: (await import(url)) as PeerApi });
+for (const [i, dir] of baseDirs.entries()) {
+  const url = pathToFileURL(`${dir}/src/peer/mod.ts`).href;
+  const name = i === 0 ? "base" : dir.slice(dir.lastIndexOf("/") + 1);
+  variants.push({ name, api: (await import(url)) as PeerApi });
 }
 variants.push({ name: "this", api: await import("../src/peer/mod.ts") });
 
@@ -295,7 +298,7 @@ for (const [si, sc] of scenarios.entries()) {
 
 if (json) {
   console.log(
-    JSON.stringify({ runtime, passes, time: wall ? "elapsed" : "cpu", base: baseDir ?? null, rows }, null, 2),
+    JSON.stringify({ runtime, passes, time: wall ? "elapsed" : "cpu", bases: baseDirs, rows }, null, 2),
   );
 } else {
   const us = (ns: number) => (ns / 1000).toFixed(2);
@@ -312,15 +315,15 @@ if (json) {
       const o = r.overheadNs;
       const over = o === undefined ? "" : `   own cost ${us(o.median)} µs/msg (${us(o.min)}-${us(o.max)})`;
       console.log(
-        `  ${r.variant.padEnd(12)} ${us(s.median).padStart(7)} µs/msg (${us(s.min)}-${us(s.max)})  ${
-          r.perDirection.toFixed(0).padStart(7)
-        } msg/s per direction${over}`,
+        `  ${r.variant.padEnd(Math.max(12, ...own.map((x) => x.variant.length)))} ${us(s.median).padStart(7)} µs/msg (${
+          us(s.min)
+        }-${us(s.max)})  ${r.perDirection.toFixed(0).padStart(7)} msg/s per direction${over}`,
       );
     }
     const base = own.find((r) => r.variant === "Peer (base)");
-    const cur = own.find((r) => r.variant === "Peer (this)");
-    if (base?.overheadNs !== undefined && cur?.overheadNs !== undefined) {
-      console.log(`  own cost, this / base: ${(cur.overheadNs.median / base.overheadNs.median).toFixed(2)}`);
+    for (const r of own) {
+      if (r === base || base?.overheadNs === undefined || r.overheadNs === undefined) continue;
+      console.log(`  own cost, ${r.variant} / base: ${(r.overheadNs.median / base.overheadNs.median).toFixed(2)}`);
     }
   }
 }
