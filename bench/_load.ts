@@ -73,6 +73,23 @@ const gcFn: GcFn | undefined = (() => {
   }
 })();
 
+/**
+ * V8's most thorough full collection (as before running out of memory): it
+ * also compacts the old generation and shrinks the young one, so that the
+ * heap keeps from the system little more than what is alive. Where the
+ * runtime's V8 does not know the option (Node 20), it is a plain full
+ * collection; Bun's `gc(true)` is already synchronous and full.
+ */
+function compactingGc(): void {
+  if (gcFn === undefined) return;
+  const g = globalThis as { gc?: (options?: object) => void; Bun?: unknown };
+  if (g.Bun === undefined && typeof g.gc === "function") {
+    g.gc({ type: "major", execution: "sync", flavor: "last-resort" });
+  } else {
+    gcFn();
+  }
+}
+
 function pause(ms = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -91,12 +108,13 @@ export async function settleMemory(): Promise<void> {
 interface Mem {
   rss: number;
   heap: number;
+  heapTotal: number;
   external: number;
 }
 
 function mem(): Mem {
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed, external: m.external };
+  return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
 /**
@@ -270,10 +288,15 @@ export interface LoadOptions {
   log?: (line: string) => void;
 }
 
-/** Memory growth per pair (bytes): RSS, JS heap, and external (ArrayBuffers, native). */
+/**
+ * Memory growth per pair (bytes): RSS, JS heap in use and committed (what
+ * the heap holds from the system, in use or not), and external
+ * (ArrayBuffers, native).
+ */
 export interface PerPair {
   rssPerPair: number;
   heapPerPair: number;
+  heapCommittedPerPair: number;
   externalPerPair: number;
 }
 
@@ -281,6 +304,7 @@ function perPair(now: Mem, before: Mem, pairs: number): PerPair {
   return {
     rssPerPair: (now.rss - before.rss) / pairs,
     heapPerPair: (now.heap - before.heap) / pairs,
+    heapCommittedPerPair: (now.heapTotal - before.heapTotal) / pairs,
     externalPerPair: (now.external - before.external) / pairs,
   };
 }
@@ -310,6 +334,8 @@ export interface LoadReport {
   handshakeMs: number;
   /** Memory per idle connected pair right after the handshakes (bytes). */
   idleAfterHandshake: PerPair;
+  /** The same after V8's most thorough, compacting collection (see `compactingGc`). */
+  idleCompacted: PerPair;
   /** Milliseconds for every pair to exchange its pings and pongs. */
   exchangeMs: number;
   /** Messages (pings and pongs) exchanged. */
@@ -472,6 +498,9 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
   await settleMemory();
   const idle1 = mem();
   const idleAfterHandshake = perPair(idle1, before, peers);
+  compactingGc();
+  await pause(10);
+  const idleCompacted = perPair(mem(), before, peers);
   sampler.sample();
 
   // 3. Exchange, lock-step per pair.
@@ -559,6 +588,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     gc: gcFn !== undefined,
     handshakeMs,
     idleAfterHandshake,
+    idleCompacted,
     exchangeMs,
     exchanged,
     idleAfterExchange,

@@ -53,9 +53,9 @@ if (json) {
   const r = report;
   const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
   const perPair = (p: PerPair) =>
-    `${kb(p.rssPerPair)} RSS, ${kb(p.heapPerPair)} heap, ${kb(p.externalPerPair)} external a pair (${
-      kb(p.rssPerPair / 2)
-    } RSS a peer)`;
+    `${kb(p.rssPerPair)} RSS, ${kb(p.heapPerPair)} heap (${kb(p.heapCommittedPerPair)} committed), ${
+      kb(p.externalPerPair)
+    } external a pair (${kb(p.rssPerPair / 2)} RSS a peer)`;
   const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
   const left = (c: LeakCheck) =>
     [
@@ -71,6 +71,7 @@ if (json) {
       rate(r.peers, r.handshakeMs)
     } pairs/s)`,
     `idle, handshaken:  ${perPair(r.idleAfterHandshake)}`,
+    `  compacting gc:   ${perPair(r.idleCompacted)}`,
     `exchange:          ${r.exchanged} messages in ${(r.exchangeMs / 1000).toFixed(2)} s (${
       rate(r.exchanged, r.exchangeMs)
     } messages/s)`,

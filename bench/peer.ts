@@ -12,9 +12,10 @@
 // The codec alone does, for the same messages, encode + frame + decode with
 // the checksum verified (native hasher on both sides). Both run on the one
 // thread, so the peer's own cost per message is the time per message moved
-// (both directions counted) minus the codec's; rates are printed per
-// direction. Each figure is the median of `--passes` passes (default 7)
-// with min and max; passes interleave the variants so that noise hits all.
+// (both directions counted) minus the codec's in the same pass; rates are
+// printed per direction. Each figure is the median of `--passes` passes
+// (default 11) with min and max; passes interleave the variants so that
+// noise hits all.
 // Times are the process's CPU time (user + system, every thread), which
 // other processes on a shared machine barely disturb; `--wall` uses the
 // elapsed time instead.
@@ -24,7 +25,8 @@
 //
 // `--base=DIR` also measures the Peer of another checkout of this
 // repository (e.g. `git archive <commit> | tar -x -C /tmp/base`, with
-// node_modules linked in) in the same run, as the "before" figure.
+// node_modules linked in) in the same run, as the "before" figure; more
+// `--base=DIR`s add intermediate steps, named by their folder.
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { nativeHasher } from "../src/adapters/native_hash.ts";
@@ -42,9 +44,10 @@ const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "n
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const json = argv.includes("--json");
-const passes = Number(flag("passes") ?? 7);
+const passes = Number(flag("passes") ?? 11);
 if (!Number.isInteger(passes) || passes < 1) throw new Error(`Invalid --passes: ${flag("passes")}`);
-const baseDir = flag("base");
+/** Other checkouts to measure in the same run (`--base=DIR`, repeatable; the first is "the base"). */
+const baseDirs = argv.filter((a) => a.startsWith("--base=")).map((a) => a.slice("--base=".length).replace(/\/$/, ""));
 const wall = argv.includes("--wall");
 
 /** A stopwatch in milliseconds: CPU time of the process, or elapsed time with `--wall`. */
@@ -233,9 +236,10 @@ function stats(xs: readonly number[]): Stats {
 }
 
 const variants: Array<{ name: string; api: PeerApi }> = [];
-if (baseDir !== undefined) {
-  const url = pathToFileURL(`${baseDir.replace(/\/$/, "")}/src/peer/mod.ts`).href;
-  variants.push({ name: "base", api: (await import(url)) as PeerApi });
+for (const [i, dir] of baseDirs.entries()) {
+  const url = pathToFileURL(`${dir}/src/peer/mod.ts`).href;
+  const name = i === 0 ? "base" : dir.slice(dir.lastIndexOf("/") + 1);
+  variants.push({ name, api: (await import(url)) as PeerApi });
 }
 variants.push({ name: "this", api: await import("../src/peer/mod.ts") });
 
@@ -269,8 +273,8 @@ interface Row {
   nsPerMessage: Stats;
   /** Messages per second per direction (from the median). */
   perDirection: number;
-  /** The peer's own nanoseconds per message: median minus the codec's median. */
-  overheadNs?: number;
+  /** The peer's own nanoseconds per message: per pass, the peer's minus the codec's. */
+  overheadNs?: Stats;
 }
 
 const rows: Row[] = [];
@@ -280,19 +284,21 @@ for (const [si, sc] of scenarios.entries()) {
   rows.push({ scenario: sc.name, variant: "codec alone", nsPerMessage: codec, perDirection: rate(codec.median) });
   for (const [vi, v] of variants.entries()) {
     const st = stats(samples[si]![vi]!);
+    const codecNs = samples[si]![variants.length]!;
+    const own = stats(samples[si]![vi]!.map((ns, pass) => ns - codecNs[pass]!));
     rows.push({
       scenario: sc.name,
       variant: `Peer (${v.name})`,
       nsPerMessage: st,
       perDirection: rate(st.median),
-      overheadNs: st.median - codec.median,
+      overheadNs: own,
     });
   }
 }
 
 if (json) {
   console.log(
-    JSON.stringify({ runtime, passes, time: wall ? "elapsed" : "cpu", base: baseDir ?? null, rows }, null, 2),
+    JSON.stringify({ runtime, passes, time: wall ? "elapsed" : "cpu", bases: baseDirs, rows }, null, 2),
   );
 } else {
   const us = (ns: number) => (ns / 1000).toFixed(2);
@@ -306,17 +312,18 @@ if (json) {
     const own = rows.filter((r) => r.scenario === sc.name);
     for (const r of own) {
       const s = r.nsPerMessage;
-      const over = r.overheadNs === undefined ? "" : `   own cost ${us(r.overheadNs)} µs/msg`;
+      const o = r.overheadNs;
+      const over = o === undefined ? "" : `   own cost ${us(o.median)} µs/msg (${us(o.min)}-${us(o.max)})`;
       console.log(
-        `  ${r.variant.padEnd(12)} ${us(s.median).padStart(7)} µs/msg (${us(s.min)}-${us(s.max)})  ${
-          r.perDirection.toFixed(0).padStart(7)
-        } msg/s per direction${over}`,
+        `  ${r.variant.padEnd(Math.max(12, ...own.map((x) => x.variant.length)))} ${us(s.median).padStart(7)} µs/msg (${
+          us(s.min)
+        }-${us(s.max)})  ${r.perDirection.toFixed(0).padStart(7)} msg/s per direction${over}`,
       );
     }
     const base = own.find((r) => r.variant === "Peer (base)");
-    const cur = own.find((r) => r.variant === "Peer (this)");
-    if (base?.overheadNs !== undefined && cur?.overheadNs !== undefined) {
-      console.log(`  own cost, this / base: ${(cur.overheadNs / base.overheadNs).toFixed(2)}`);
+    for (const r of own) {
+      if (r === base || base?.overheadNs === undefined || r.overheadNs === undefined) continue;
+      console.log(`  own cost, ${r.variant} / base: ${(r.overheadNs.median / base.overheadNs.median).toFixed(2)}`);
     }
   }
 }

@@ -30,6 +30,9 @@ const WRITE_BATCH_BYTES = 256 * 1024;
 
 function noop(): void {}
 
+/** Runs a callback in a microtask: a resolved promise's `then` costs less than `queueMicrotask` in Node. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** What the driver reports to. */
 export interface LinkHost {
   /**
@@ -200,7 +203,7 @@ export class Link implements RawSink {
   kick(): void {
     if (!this.#output || this.#flushScheduled || this.#inflight !== undefined || this.#stopped) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
+    RESOLVED.then(this.#flush);
   }
 
   /**

@@ -20,6 +20,9 @@ export interface ConnPairOptions {
   highWaterMark?: number;
 }
 
+/** A resolved promise, to run callbacks in a microtask. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 function closedError(): Error {
   return new Error("Connection closed");
 }
@@ -145,11 +148,13 @@ class Direction {
     }
     if (this.#scheduled || this.#paused) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#deliver();
-    });
+    RESOLVED.then(this.#scheduledDeliver);
   }
+
+  readonly #scheduledDeliver = (): void => {
+    this.#scheduled = false;
+    this.#deliver();
+  };
 
   /** Hands queued chunks to the reader, then the end once finished. */
   #deliver(): void {
