@@ -1,3 +1,5 @@
+import process from "node:process";
+
 // Timing in passes for the benchmark scripts: every figure is the median of
 // several passes with its min and max, and the cases of one table are timed
 // interleaved (pass 1 of every case, then pass 2, ...), so that a ratio of
@@ -29,19 +31,34 @@ export function spread(xs: readonly number[]): Spread {
 }
 
 /**
- * Milliseconds per run of `fn`: the mean over a window of at least `windowMs`
- * and `minRuns` runs.
+ * What a pass is timed by: `"wall"`, elapsed time (the default), or `"cpu"`,
+ * the CPU time of this process (user and system, all its threads), which a
+ * machine shared with other work disturbs far less: time spent waiting for
+ * a core is not counted, but the runtime's own helper threads (garbage
+ * collection, compilation) are.
  */
-export function timePass(fn: () => void, windowMs: number, minRuns = 2): number {
+export type Clock = "wall" | "cpu";
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Milliseconds per run of `fn`: the mean over a window of at least `windowMs`
+ * (wall time) and `minRuns` runs, by `clock`.
+ */
+export function timePass(fn: () => void, windowMs: number, minRuns = 2, clock: Clock = "wall"): number {
   let runs = 0;
   const start = performance.now();
+  const cpuStart = clock === "cpu" ? cpuMs() : 0;
   let now = start;
   while (runs < minRuns || now - start < windowMs) {
     fn();
     runs++;
     now = performance.now();
   }
-  return (now - start) / runs;
+  return (clock === "cpu" ? cpuMs() - cpuStart : now - start) / runs;
 }
 
 /** Timings of each case, one entry per pass, in milliseconds per run. */
@@ -56,11 +73,12 @@ export function measure(
   passes: number,
   windowMs: number,
   progress?: (done: number, total: number) => void,
+  clock: Clock = "wall",
 ): Timings {
   const out: Timings = new Map(cases.map((c) => [c.name, []]));
   for (const c of cases) timePass(c.run, windowMs / 4, 1);
   for (let p = 0; p < passes; p++) {
-    for (const c of cases) out.get(c.name)!.push(timePass(c.run, windowMs));
+    for (const c of cases) out.get(c.name)!.push(timePass(c.run, windowMs, 2, clock));
     progress?.(p + 1, passes);
   }
   return out;

@@ -6,7 +6,10 @@
 // run (never against a figure from another machine). Runs under Deno, Bun
 // and Node:
 //   deno run -A bench/throughput.ts | bun bench/throughput.ts | npx tsx bench/throughput.ts
-//   options: --passes N (default 7), --window MS (default 250), --json
+//   options: --passes N (default 7), --window MS (default 250), --json,
+//   --only stream|block|messages (one table), --clock wall|cpu (time passes by
+//   elapsed time, the default, or by this process's CPU time, steadier on a
+//   machine shared with other work)
 // Uses ../shared/bench/mixed-stream.bin (soterd's own stream) when present,
 // otherwise a generated stream of the same mix.
 import { createHash } from "node:crypto";
@@ -26,7 +29,7 @@ import {
   SIMNET,
 } from "../mod.ts";
 import { nativeHasher } from "../src/adapters/native_hash.ts";
-import { type Case, mbps, measure, ratios, type Spread, spread, type Timings } from "./_passes.ts";
+import { type Case, type Clock, mbps, measure, ratios, type Spread, spread, type Timings } from "./_passes.ts";
 import { makeMixedStream, randomChunks, sampleMessages } from "./fixtures.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
@@ -40,6 +43,17 @@ const option = (name: string, fallback: number) => {
 const PASSES = Math.max(5, option("--passes", 7));
 const WINDOW_MS = option("--window", 250);
 const json = args.includes("--json");
+const clockAt = args.indexOf("--clock");
+const clock = (clockAt >= 0 ? args[clockAt + 1] : "wall") as Clock;
+if (clock !== "wall" && clock !== "cpu") {
+  throw new Error(`Cannot parse --clock: expected wall or cpu, got ${JSON.stringify(clock)}`);
+}
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+if (only !== undefined && !["stream", "block", "messages"].includes(only)) {
+  throw new Error(`Cannot parse --only: expected stream, block or messages, got ${JSON.stringify(only)}`);
+}
+const wanted = (table: string) => only === undefined || only === table;
 
 const shared = fileURLToPath(new URL("../../shared/bench/mixed-stream.bin", import.meta.url));
 const haveShared = existsSync(shared);
@@ -80,6 +94,7 @@ const report: Record<string, unknown> = {
   chunks: chunks.length,
   passes: PASSES,
   windowMs: WINDOW_MS,
+  clock,
 };
 const figures: Record<string, Spread> = {};
 const ratioFigures: Record<string, Spread> = {};
@@ -91,7 +106,11 @@ log(
   `stream: ${haveShared ? "soterd's mixed-stream.bin" : "generated mix"}, ${stream.length} bytes, ${frames.length} ` +
     `frames, in ${chunks.length} random chunks`,
 );
-log(`each figure: median of ${PASSES} passes of ${WINDOW_MS} ms (min-max); cases of a table interleaved`);
+log(
+  `each figure: median of ${PASSES} passes of ${WINDOW_MS} ms (min-max), timed by ${
+    clock === "cpu" ? "process CPU time" : "elapsed time"
+  }; cases of a table interleaved`,
+);
 
 /** Prints a table of cases and records its figures. */
 function table(title: string, cases: Case[], t: Timings, prefix: string): void {
@@ -108,7 +127,6 @@ function ratio(label: string, key: string, a: Case, b: Case, t: Timings): void {
   log(`  ${label.padEnd(40)} ${showRatio(s)}`);
 }
 
-// The mixed stream, with the references and where the time goes.
 let decoded = 0;
 function decodeAll(hasher: Hasher): void {
   const dec = new FrameDecoder({ magic: SIMNET.magic, hasher });
@@ -119,91 +137,106 @@ function decodeAll(hasher: Hasher): void {
   }
   dec.end();
 }
-const n = stream.length;
-// The copies write into buffers allocated once: a fresh 13 MB buffer per run
-// would time the kernel's page faults, not the copy.
-const copyTarget = new Uint8Array(n);
-const copy: Case = { name: "copy (Uint8Array.set)", bytes: n, run: () => copyTarget.set(stream) };
-const native: Case = {
-  name: "native double SHA-256, one call",
-  bytes: n,
-  run: () => createHash("sha256").update(createHash("sha256").update(stream).digest()).digest(),
-};
-const checksums: Case = {
-  name: "checksums alone, frame by frame",
-  bytes: n,
-  run: () => {
-    for (const f of frames) nativeHasher.doubleSha256(f.payload);
-  },
-};
-const payloads: Case = {
-  name: "payload decode alone, no checksum",
-  bytes: n,
-  run: () => {
-    for (const f of frames) decodePayload(f.command, f.payload);
-  },
-};
-const decodeNative: Case = { name: "stream decode, native hasher", bytes: n, run: () => decodeAll(nativeHasher) };
-const decodeJs: Case = { name: "stream decode, plain-JS hasher", bytes: n, run: () => decodeAll(jsHasher) };
-const streamCases = [copy, native, checksums, payloads, decodeNative, decodeJs];
-const st = measure(streamCases, PASSES, WINDOW_MS, progress("mixed stream"));
-table(`mixed stream (${decoded} frames), checksums included unless said:`, streamCases, st, "stream: ");
-log("  ratios, pass by pass:");
-ratio("decode (native hasher) / native dSHA", "decode/native-dsha", decodeNative, native, st);
-ratio("decode (native hasher) / copy", "decode/copy", decodeNative, copy, st);
-ratio("checksums alone / native dSHA", "checksums/native-dsha", checksums, native, st);
-ratio("payload decode alone / native dSHA", "payloads/native-dsha", payloads, native, st);
+
+// The mixed stream, with the references and where the time goes.
+if (wanted("stream")) {
+  const n = stream.length;
+  // The copies write into buffers allocated once: a fresh 13 MB buffer per run
+  // would time the kernel's page faults, not the copy.
+  const copyTarget = new Uint8Array(n);
+  const copy: Case = { name: "copy (Uint8Array.set)", bytes: n, run: () => copyTarget.set(stream) };
+  const native: Case = {
+    name: "native double SHA-256, one call",
+    bytes: n,
+    run: () => createHash("sha256").update(createHash("sha256").update(stream).digest()).digest(),
+  };
+  const checksums: Case = {
+    name: "checksums alone, frame by frame",
+    bytes: n,
+    run: () => {
+      for (const f of frames) nativeHasher.doubleSha256(f.payload);
+    },
+  };
+  const payloads: Case = {
+    name: "payload decode alone, no checksum",
+    bytes: n,
+    run: () => {
+      for (const f of frames) decodePayload(f.command, f.payload);
+    },
+  };
+  const decodeNative: Case = { name: "stream decode, native hasher", bytes: n, run: () => decodeAll(nativeHasher) };
+  const decodeJs: Case = { name: "stream decode, plain-JS hasher", bytes: n, run: () => decodeAll(jsHasher) };
+  const streamCases = [copy, native, checksums, payloads, decodeNative, decodeJs];
+  const st = measure(streamCases, PASSES, WINDOW_MS, progress("mixed stream"), clock);
+  table(`mixed stream (${decoded} frames), checksums included unless said:`, streamCases, st, "stream: ");
+  log("  ratios, pass by pass:");
+  ratio("decode (native hasher) / native dSHA", "decode/native-dsha", decodeNative, native, st);
+  ratio("decode (native hasher) / copy", "decode/copy", decodeNative, copy, st);
+  ratio("checksums alone / native dSHA", "checksums/native-dsha", checksums, native, st);
+  ratio("payload decode alone / native dSHA", "payloads/native-dsha", payloads, native, st);
+}
 
 // A block of the stream (1.5 MB in soterd's fixture): decode against encode.
-const blockFrame = frames.find((f) => f.command === "block");
-const blockMsg = blockFrame ? decodePayload("block", blockFrame.payload) : sampleMessages().block;
-const blockPayload = encodePayload(blockMsg);
-const bn = blockPayload.length;
-const bCopyTarget = new Uint8Array(bn);
-const bCopy: Case = { name: "copy", bytes: bn, run: () => bCopyTarget.set(blockPayload) };
-const bDecode: Case = { name: "decode", bytes: bn, run: () => decodePayload("block", blockPayload) };
-const bEncode: Case = { name: "encode", bytes: bn, run: () => encodePayload(blockMsg) };
-const blockCases = [bCopy, bDecode, bEncode];
-const bt = measure(blockCases, PASSES, WINDOW_MS, progress("block"));
-table(`block of ${blockMsg.transactions.length} transactions, ${bn} bytes (payload only):`, blockCases, bt, "block: ");
-log("  ratios, pass by pass:");
-ratio("encode / decode", "block encode/decode", bEncode, bDecode, bt);
-ratio("decode / copy", "block decode/copy", bDecode, bCopy, bt);
+if (wanted("block")) {
+  const blockFrame = frames.find((f) => f.command === "block");
+  const blockMsg = blockFrame ? decodePayload("block", blockFrame.payload) : sampleMessages().block;
+  const blockPayload = encodePayload(blockMsg);
+  const bn = blockPayload.length;
+  const bCopyTarget = new Uint8Array(bn);
+  const bCopy: Case = { name: "copy", bytes: bn, run: () => bCopyTarget.set(blockPayload) };
+  const bDecode: Case = { name: "decode", bytes: bn, run: () => decodePayload("block", blockPayload) };
+  const bEncode: Case = { name: "encode", bytes: bn, run: () => encodePayload(blockMsg) };
+  // Part of encoding: the fresh buffer it returns.
+  const bAlloc: Case = { name: "allocation of a buffer that size", bytes: bn, run: () => new Uint8Array(bn) };
+  const blockCases = [bCopy, bDecode, bEncode, bAlloc];
+  const bt = measure(blockCases, PASSES, WINDOW_MS, progress("block"), clock);
+  table(
+    `block of ${blockMsg.transactions.length} transactions, ${bn} bytes (payload only):`,
+    blockCases,
+    bt,
+    "block: ",
+  );
+  log("  ratios, pass by pass:");
+  ratio("encode / decode", "block encode/decode", bEncode, bDecode, bt);
+  ratio("decode / copy", "block decode/copy", bDecode, bCopy, bt);
+}
 
 // Single messages.
-log(`\nsingle messages (payload only, no checksum), MB/s and messages/s:`);
-const messages: Record<string, unknown> = {};
-report.messages = messages;
-const samples = sampleMessages() as Record<string, Message>;
-for (const [name, msg] of Object.entries(samples)) {
-  if (name === "block") continue;
-  const payload = encodePayload(msg);
-  const reps = Math.max(1, Math.floor(200_000 / (payload.length + 100)));
-  const bytes = payload.length * reps;
-  const dec: Case = {
-    name: "decode",
-    bytes,
-    run: () => {
-      for (let i = 0; i < reps; i++) decodePayload(msg.command, payload);
-    },
-  };
-  const enc: Case = {
-    name: "encode",
-    bytes,
-    run: () => {
-      for (let i = 0; i < reps; i++) encodePayload(msg);
-    },
-  };
-  const t = measure([dec, enc], PASSES, WINDOW_MS / 2, progress(name));
-  const d = spread(t.get("decode")!.map((ms) => reps / ms * 1000));
-  const e = spread(t.get("encode")!.map((ms) => reps / ms * 1000));
-  messages[name] = { bytes: payload.length, decodeMsgPerS: d, encodeMsgPerS: e };
-  const k = (x: number) => `${(x / 1000).toFixed(0)}k`;
-  log(
-    `  ${name.padEnd(8)} ${String(payload.length).padStart(7)} B  decode ${k(d.median).padStart(6)} msg/s (${
-      k(d.min)
-    }-${k(d.max)})   encode ${k(e.median).padStart(6)} msg/s (${k(e.min)}-${k(e.max)})`,
-  );
+if (wanted("messages")) {
+  log(`\nsingle messages (payload only, no checksum), MB/s and messages/s:`);
+  const messages: Record<string, unknown> = {};
+  report.messages = messages;
+  const samples = sampleMessages() as Record<string, Message>;
+  for (const [name, msg] of Object.entries(samples)) {
+    if (name === "block") continue;
+    const payload = encodePayload(msg);
+    const reps = Math.max(1, Math.floor(200_000 / (payload.length + 100)));
+    const bytes = payload.length * reps;
+    const dec: Case = {
+      name: "decode",
+      bytes,
+      run: () => {
+        for (let i = 0; i < reps; i++) decodePayload(msg.command, payload);
+      },
+    };
+    const enc: Case = {
+      name: "encode",
+      bytes,
+      run: () => {
+        for (let i = 0; i < reps; i++) encodePayload(msg);
+      },
+    };
+    const t = measure([dec, enc], PASSES, WINDOW_MS / 2, progress(name), clock);
+    const d = spread(t.get("decode")!.map((ms) => reps / ms * 1000));
+    const e = spread(t.get("encode")!.map((ms) => reps / ms * 1000));
+    messages[name] = { bytes: payload.length, decodeMsgPerS: d, encodeMsgPerS: e };
+    const k = (x: number) => `${(x / 1000).toFixed(0)}k`;
+    log(
+      `  ${name.padEnd(8)} ${String(payload.length).padStart(7)} B  decode ${k(d.median).padStart(6)} msg/s (${
+        k(d.min)
+      }-${k(d.max)})   encode ${k(e.median).padStart(6)} msg/s (${k(e.min)}-${k(e.max)})`,
+    );
+  }
 }
 
 if (json) console.log(JSON.stringify(report, null, 2));
