@@ -128,10 +128,10 @@ function ratio(label: string, key: string, a: Case, b: Case, t: Timings): void {
 }
 
 let decoded = 0;
-function decodeAll(hasher: Hasher): void {
+function decodeAll(hasher: Hasher, parts: Uint8Array[] = chunks): void {
   const dec = new FrameDecoder({ magic: SIMNET.magic, hasher });
   decoded = 0;
-  for (const c of chunks) {
+  for (const c of parts) {
     dec.push(c);
     for (let f = dec.next(); f !== undefined; f = dec.next()) decoded++;
   }
@@ -164,15 +164,57 @@ if (wanted("stream")) {
       for (const f of frames) decodePayload(f.command, f.payload);
     },
   };
+  // The same hasher without frameChecksums: every frame hashed by its own call.
+  const oneByOne: Hasher = { sha256: nativeHasher.sha256, doubleSha256: nativeHasher.doubleSha256 };
+  const small = frames.filter((f) => f.payload.length < 1024).map((f) => f.payload);
+  const large = frames.filter((f) => f.payload.length >= 1024).map((f) => f.payload);
+  const sums = new Int32Array(small.length);
+  const batches: Case = {
+    name: "checksums alone, small frames in batches",
+    bytes: n,
+    run: () => {
+      for (let i = 0; i < small.length; i += 64) {
+        const part = small.slice(i, i + 64);
+        if (nativeHasher.frameChecksums) nativeHasher.frameChecksums(part, part.length, sums);
+        else for (const p of part) nativeHasher.doubleSha256(p);
+      }
+      for (const p of large) nativeHasher.doubleSha256(p);
+    },
+  };
   const decodeNative: Case = { name: "stream decode, native hasher", bytes: n, run: () => decodeAll(nativeHasher) };
+  const decodeOneByOne: Case = {
+    name: "stream decode, native, frame by frame",
+    bytes: n,
+    run: () => decodeAll(oneByOne),
+  };
+  // Where the time goes: the same, with no frame spanning chunks (nothing
+  // gathered, nothing allocated for payloads).
+  const decodeWhole: Case = {
+    name: "stream decode, native, as one chunk",
+    bytes: n,
+    run: () => decodeAll(nativeHasher, [stream]),
+  };
   const decodeJs: Case = { name: "stream decode, plain-JS hasher", bytes: n, run: () => decodeAll(jsHasher) };
-  const streamCases = [copy, native, checksums, payloads, decodeNative, decodeJs];
+  const streamCases = [
+    copy,
+    native,
+    checksums,
+    batches,
+    payloads,
+    decodeNative,
+    decodeOneByOne,
+    decodeWhole,
+    decodeJs,
+  ];
   const st = measure(streamCases, PASSES, WINDOW_MS, progress("mixed stream"), clock);
   table(`mixed stream (${decoded} frames), checksums included unless said:`, streamCases, st, "stream: ");
   log("  ratios, pass by pass:");
   ratio("decode (native hasher) / native dSHA", "decode/native-dsha", decodeNative, native, st);
   ratio("decode (native hasher) / copy", "decode/copy", decodeNative, copy, st);
+  ratio("decode, batched / frame by frame", "decode batched/one-by-one", decodeNative, decodeOneByOne, st);
+  ratio("decode, random chunks / one chunk", "decode chunks/whole", decodeNative, decodeWhole, st);
   ratio("checksums alone / native dSHA", "checksums/native-dsha", checksums, native, st);
+  ratio("checksums in batches / native dSHA", "batched checksums/native-dsha", batches, native, st);
   ratio("payload decode alone / native dSHA", "payloads/native-dsha", payloads, native, st);
 }
 
