@@ -80,6 +80,19 @@ describe("FrameDecoder: small frames checksummed in batches", () => {
   );
   const frames = messages.map((m) => encodeMessage(m, opts));
 
+  /** Takes every message (or error kind) the decoder has ready. */
+  function drain(dec: FrameDecoder, got: (Message | string)[]): (Message | string)[] {
+    for (;;) {
+      try {
+        const f = dec.next();
+        if (f === undefined) return got;
+        got.push(f.message);
+      } catch (err) {
+        got.push((err as { kind: string }).kind);
+      }
+    }
+  }
+
   /** A hasher that records what it hashed, one by one or in batches. */
   function recording(): { hasher: Hasher; batches: number[] } {
     const batches: number[] = [];
@@ -112,16 +125,7 @@ describe("FrameDecoder: small frames checksummed in batches", () => {
     const { hasher, batches } = recording();
     const dec = new FrameDecoder({ ...opts, hasher });
     dec.push(concat(bad));
-    const got: (Message | string)[] = [];
-    for (;;) {
-      try {
-        const f = dec.next();
-        if (f === undefined) break;
-        got.push(f.message);
-      } catch (err) {
-        got.push((err as { kind: string }).kind);
-      }
-    }
+    const got = drain(dec, []);
     assert.deepEqual(got, [...messages.slice(0, 17), "checksum", ...messages.slice(18)]);
     assert.equal(batches.length, 1);
   });
@@ -136,15 +140,7 @@ describe("FrameDecoder: small frames checksummed in batches", () => {
       const got: (Message | string)[] = [];
       for (let at = 0; at < stream.length; at += size) {
         dec.push(stream.subarray(at, at + size));
-        for (;;) {
-          try {
-            const f = dec.next();
-            if (f === undefined) break;
-            got.push(f.message);
-          } catch (err) {
-            got.push((err as { kind: string }).kind);
-          }
-        }
+        drain(dec, got);
       }
       return got;
     };
