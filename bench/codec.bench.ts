@@ -18,6 +18,12 @@ for (const [name, msg] of Object.entries(samples)) {
   Deno.bench({ name: `encode ${name}`, group }, () => {
     encodePayload(msg);
   });
+  if (msg.command === "block") {
+    // A block's transactions are built on first access.
+    Deno.bench({ name: `decode ${name} and read its transactions`, group }, () => {
+      decodePayload("block", payload).transactions;
+    });
+  }
 }
 
 const stream = makeMixedStream();

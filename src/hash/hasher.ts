@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { frameChecksums } from "./multibuffer.ts";
 import { doubleSha256, sha256 } from "./sha256.ts";
 
 /**
@@ -28,10 +29,26 @@ export interface Hasher {
   sha256(data: Uint8Array): Uint8Array;
   /** Returns the 32-byte SHA-256 digest of the SHA-256 digest of `data`. */
   doubleSha256(data: Uint8Array): Uint8Array;
+  /**
+   * Optional: the frame checksums of many payloads at once. Writes the first
+   * 4 bytes of the double SHA-256 of `payloads[i]`, read as a little-endian
+   * int32, into `out[i]` for every `i` below `count`. The frame decoder
+   * uses it for the small frames of a chunk (payloads under 1 KiB) when the
+   * hasher has it, and calls `doubleSha256` frame by frame otherwise.
+   */
+  frameChecksums?(payloads: readonly Uint8Array[], count: number, out: Int32Array): void;
 }
 
-/** The plain TypeScript hasher: works everywhere, no native code. */
-export const jsHasher: Hasher = { sha256, doubleSha256 };
+/**
+ * The plain TypeScript hasher: works everywhere, no native code. Its frame
+ * checksums run four payloads at a time in WebAssembly SIMD lanes where
+ * WebAssembly is available.
+ */
+export const jsHasher: Hasher = {
+  sha256,
+  doubleSha256,
+  frameChecksums: (payloads, count, out) => frameChecksums(payloads, count, out, doubleSha256),
+};
 
 let current: Hasher = jsHasher;
 

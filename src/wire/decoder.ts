@@ -24,11 +24,23 @@ import { Reader } from "./reader.ts";
 const EMPTY = new Uint8Array(0);
 
 /**
- * The first buffer of a payload that spans chunks. It doubles as bytes
- * arrive, up to the declared length: a header alone must not make us hold
- * the 32 MiB it may declare.
+ * A payload that spans chunks is gathered as the parts that arrive and
+ * copied into one buffer of its exact length once complete: one allocation
+ * and one copy, and nothing held beyond what the remote sent (a header
+ * alone must not make us hold the 32 MiB it may declare). Parts of at least
+ * `MIN_PIECE` bytes are kept as they are (views of the chunks given);
+ * shorter ones are copied into buffers of `SMALL_PARTS` bytes, so that a
+ * remote sending a byte at a time costs a byte a byte, not an object.
  */
-const FIRST_PAYLOAD_BUFFER = 64 * 1024;
+const MIN_PIECE = 4096;
+
+/**
+ * Frames with payloads under this size have their checksums computed in
+ * batches, up to `BATCH_FRAMES` at once, when the hasher can (`frameChecksums`).
+ */
+const SMALL_FRAME = 1024;
+const BATCH_FRAMES = 64;
+const SMALL_PARTS = 16 * 1024;
 
 /** A known command as its 12 NUL-padded header bytes, read as three uint32. */
 interface KnownCommand {
@@ -65,11 +77,11 @@ function u32le(b: Uint8Array, at: number): number {
 /**
  * Decodes a byte stream into messages. It keeps only the unconsumed tail of
  * what it was given: chunks that hold whole frames are decoded in place,
- * and a frame that spans chunks is copied into a buffer allocated only after
- * the header passed every check (magic, command, the command's maximum
- * payload at the protocol version), which grows with the bytes received
- * (64 KiB first, doubling up to the declared size): what a remote makes it
- * hold is bounded by what it sent, not by what it declared.
+ * and a frame that spans chunks is gathered, once the header passed every
+ * check (magic, command, the command's maximum payload at the protocol
+ * version), as the parts received, then copied into one buffer of its exact
+ * size when complete: what a remote makes it hold is bounded by what it
+ * sent, not by what it declared.
  *
  * After a bad frame whose length is known (wrong magic, unknown command,
  * payload too long, bad checksum, malformed payload), `next()` throws once
@@ -111,10 +123,25 @@ export class FrameDecoder {
   #codec: MessageCodec<Message> | undefined;
   #length = 0;
   #checksum = 0;
-  #payload: Uint8Array | undefined;
+  // The parts of a payload that spans chunks, the buffer of short parts
+  // and how much of it is filled, and the bytes gathered in all.
+  #pieces: Uint8Array[] = [];
+  #small: Uint8Array | undefined;
+  #smallFill = 0;
   #payloadFill = 0;
   #skip = 0;
   #fatal: MessageError | undefined;
+  // The checksums computed ahead for the small frames of one chunk: the
+  // chunk, how far in it frames were looked at, and each payload's offset
+  // and checksum, with the next one to use.
+  // (Allocated on the first batch: an idle decoder holds none of it.)
+  #batchChunk: Uint8Array | undefined;
+  #batchEnd = 0;
+  #batchAt: Int32Array | undefined;
+  #batchSum: Int32Array | undefined;
+  #batchPayloads: Uint8Array[] | undefined;
+  #batchCount = 0;
+  #batchNext = 0;
 
   /**
    * Creates a decoder.
@@ -213,43 +240,29 @@ export class FrameDecoder {
     }
     const length = this.#length;
     let payload: Uint8Array;
-    if (this.#payload === undefined && this.#advance() && this.#chunk.length - this.#off >= length) {
+    let chunk: Uint8Array | undefined;
+    let start = 0;
+    if (this.#payloadFill === 0 && this.#advance() && this.#chunk.length - this.#off >= length) {
+      chunk = this.#chunk;
+      start = this.#off;
       payload = this.#take(length);
     } else if (length === 0) {
       payload = EMPTY;
     } else {
-      if (this.#payload === undefined) {
-        this.#payload = new Uint8Array(Math.min(length, FIRST_PAYLOAD_BUFFER));
-        this.#payloadFill = 0;
-      }
-      let buf = this.#payload;
       while (this.#payloadFill < length) {
         if (!this.#advance()) return undefined;
-        const part = this.#take(length - this.#payloadFill);
-        const fill = this.#payloadFill + part.length;
-        if (fill > buf.length) {
-          // Grow with the bytes received, never beyond the declared length:
-          // 4x steps, and the exact length once half of it has arrived, so a
-          // buffer is at most four times the bytes the remote really sent.
-          const grown = new Uint8Array(fill * 2 >= length ? length : Math.min(length, Math.max(fill, 4 * buf.length)));
-          grown.set(buf.subarray(0, this.#payloadFill));
-          this.#payload = buf = grown;
-        }
-        buf.set(part, this.#payloadFill);
-        this.#payloadFill = fill;
+        this.#gather(this.#take(length - this.#payloadFill));
       }
-      payload = buf;
-      this.#payload = undefined;
-      this.#payloadFill = 0;
+      payload = this.#assemble(length);
     }
     const command = this.#command!;
     const codec = this.#codec!;
     this.#command = undefined;
     this.#codec = undefined;
-    const sum = this.hasher.doubleSha256(payload);
+    const sum = this.#checksumOf(payload, chunk, start);
     const checksum = this.#checksum;
-    if (u32le(sum, 0) !== checksum) {
-      throw checksumError(command, sum, [
+    if (sum !== checksum) {
+      throw checksumError(command, new Uint8Array([sum, sum >>> 8, sum >>> 16, sum >>> 24]), [
         checksum & 0xff,
         (checksum >>> 8) & 0xff,
         (checksum >>> 16) & 0xff,
@@ -260,6 +273,45 @@ export class FrameDecoder {
     return { message, bytes: MESSAGE_HEADER_SIZE + length, payload };
   }
 
+  /** Keeps one part of a payload that spans chunks (see `MIN_PIECE`). */
+  #gather(part: Uint8Array): void {
+    const n = part.length;
+    if (n >= MIN_PIECE) {
+      this.#flushSmall();
+      this.#pieces.push(part);
+    } else {
+      let small = this.#small;
+      if (small === undefined || small.length - this.#smallFill < n) {
+        this.#flushSmall();
+        small = this.#small = new Uint8Array(Math.min(SMALL_PARTS, this.#length - this.#payloadFill));
+      }
+      small.set(part, this.#smallFill);
+      this.#smallFill += n;
+    }
+    this.#payloadFill += n;
+  }
+
+  #flushSmall(): void {
+    if (this.#smallFill > 0) this.#pieces.push(this.#small!.subarray(0, this.#smallFill));
+    this.#small = undefined;
+    this.#smallFill = 0;
+  }
+
+  /** The gathered payload in one buffer (the one part as it is if there is only one). */
+  #assemble(length: number): Uint8Array {
+    this.#flushSmall();
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    this.#payloadFill = 0;
+    if (pieces.length === 1) return pieces[0]!;
+    const payload = new Uint8Array(length);
+    for (let i = 0, at = 0; i < pieces.length; i++) {
+      payload.set(pieces[i]!, at);
+      at += pieces[i]!.length;
+    }
+    return payload;
+  }
+
   /**
    * The header fast path: accepts the header at `at` when its command is
    * one of the 31 exactly (NUL-padded) and it passes every check. Returns
@@ -267,23 +319,91 @@ export class FrameDecoder {
    * path, which throws soterd's error for it in soterd's order.
    */
   #acceptKnownHeader(chunk: Uint8Array, at: number): boolean {
-    if (u32le(chunk, at) >>> 0 !== this.magic) return false;
+    const known = this.#known(chunk, at);
+    if (known === undefined) return false;
+    this.#command = known.command;
+    this.#codec = known.codec;
+    this.#length = u32le(chunk, at + 16) >>> 0;
+    this.#checksum = u32le(chunk, at + 20);
+    return true;
+  }
+
+  /** The command of the header at `at` if it is known and passes every check. */
+  #known(chunk: Uint8Array, at: number): KnownCommand | undefined {
+    if (u32le(chunk, at) >>> 0 !== this.magic) return undefined;
     const candidates = KNOWN_COMMANDS.get(u32le(chunk, at + 4));
-    if (candidates === undefined) return false;
+    if (candidates === undefined) return undefined;
     const w1 = u32le(chunk, at + 8);
     const w2 = u32le(chunk, at + 12);
     for (let i = 0; i < candidates.length; i++) {
       const known = candidates[i]!;
       if (known.w1 !== w1 || known.w2 !== w2) continue;
       const length = u32le(chunk, at + 16) >>> 0;
-      if (length > MAX_MESSAGE_PAYLOAD || length > known.codec.maxPayloadLength(this.pver)) return false;
-      this.#command = known.command;
-      this.#codec = known.codec;
-      this.#length = length;
-      this.#checksum = u32le(chunk, at + 20);
-      return true;
+      if (length > MAX_MESSAGE_PAYLOAD || length > known.codec.maxPayloadLength(this.pver)) return undefined;
+      return known;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * The checksum of the payload at `start` in `chunk` (undefined when it
+   * was gathered from several chunks), as a little-endian int32: from the
+   * batch of the chunk's small frames when the hasher hashes many at once,
+   * by `doubleSha256` otherwise.
+   */
+  #checksumOf(payload: Uint8Array, chunk: Uint8Array | undefined, start: number): number {
+    const many = this.hasher.frameChecksums;
+    if (many !== undefined && chunk !== undefined && payload.length < SMALL_FRAME) {
+      if (chunk !== this.#batchChunk || start >= this.#batchEnd) this.#batch(chunk, start, payload);
+      const at = this.#batchAt!;
+      const count = this.#batchCount;
+      let i = this.#batchNext;
+      while (i < count && at[i]! < start) i++;
+      if (i < count && at[i] === start) {
+        this.#batchNext = i + 1;
+        // The last one used: let go of the chunk.
+        if (i + 1 === count) this.#batchChunk = undefined;
+        return this.#batchSum![i]!;
+      }
+      this.#batchNext = i;
+    }
+    return u32le(this.hasher.doubleSha256(payload), 0);
+  }
+
+  /**
+   * Hashes at once the payload at `start` and the small payloads of the
+   * whole frames that follow it in `chunk` with headers that pass every
+   * check (up to `BATCH_FRAMES` of them), through the hasher's
+   * `frameChecksums`. Nothing is delivered before its own checksum is
+   * compared, so this only computes ahead what `next()` will compare.
+   */
+  #batch(chunk: Uint8Array, start: number, payload: Uint8Array): void {
+    const payloads = this.#batchPayloads ??= new Array(BATCH_FRAMES).fill(EMPTY);
+    const at = this.#batchAt ??= new Int32Array(BATCH_FRAMES);
+    const sums = this.#batchSum ??= new Int32Array(BATCH_FRAMES);
+    payloads[0] = payload;
+    at[0] = start;
+    let n = 1;
+    let pos = start + payload.length;
+    while (n < BATCH_FRAMES && chunk.length - pos >= MESSAGE_HEADER_SIZE) {
+      if (this.#known(chunk, pos) === undefined) break;
+      const length = u32le(chunk, pos + 16) >>> 0;
+      const begin = pos + MESSAGE_HEADER_SIZE;
+      if (chunk.length - begin < length) break;
+      if (length < SMALL_FRAME) {
+        payloads[n] = chunk.subarray(begin, begin + length);
+        at[n++] = begin;
+      }
+      pos = begin + length;
+    }
+    this.#batchEnd = pos;
+    this.#batchNext = 0;
+    // One frame alone is hashed by doubleSha256: a call of four lanes for it
+    // would cost more.
+    this.#batchCount = n > 1 ? n : 0;
+    this.#batchChunk = n > 1 ? chunk : undefined;
+    if (n > 1) this.hasher.frameChecksums!(payloads, n, sums);
+    payloads.fill(EMPTY, 0, n);
   }
 
   /** The general path: checks a parsed header and keeps what the payload needs. */

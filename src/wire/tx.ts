@@ -289,6 +289,11 @@ export function txHasWitness(tx: Tx): boolean {
  * number is out of range.
  */
 export function writeTx(w: Writer, tx: Tx, encoding: MessageEncoding): void {
+  // writeTx runs once per transaction of every block, so each input, output
+  // and witness stack whose fields are all in range and whose lengths take
+  // a one-byte varint is written straight into the buffer after one `ensure`
+  // for all its bytes. Anything else goes through the Writer's checked
+  // methods, which throw exactly their errors.
   const txIn = tx.txIn;
   const txOut = tx.txOut;
   const witness = encoding === "witness" && txHasWitness(tx);
@@ -300,26 +305,81 @@ export function writeTx(w: Writer, tx: Tx, encoding: MessageEncoding): void {
   w.varInt(txIn.length);
   for (let i = 0; i < txIn.length; i++) {
     const input = txIn[i]!;
-    w.hash(input.previousOutPoint.hash, "previous outpoint hash");
-    w.u32(input.previousOutPoint.index);
-    w.varBytes(input.signatureScript);
-    w.u32(input.sequence);
+    const outPoint = input.previousOutPoint;
+    const hash = outPoint.hash;
+    const index = outPoint.index;
+    const script = input.signatureScript;
+    const sequence = input.sequence;
+    const len = script.length;
+    if (hash?.length === 32 && index >>> 0 === index && len < 0xfd && sequence >>> 0 === sequence) {
+      w.ensure(41 + len);
+      const buf = w.buf;
+      const pos = w.pos;
+      put(buf, pos, hash, 32);
+      w.view.setUint32(pos + 32, index, true);
+      buf[pos + 36] = len;
+      put(buf, pos + 37, script, len);
+      w.view.setUint32(pos + 37 + len, sequence, true);
+      w.pos = pos + 41 + len;
+    } else {
+      w.hash(hash, "previous outpoint hash");
+      w.u32(index);
+      w.varBytes(script);
+      w.u32(sequence);
+    }
   }
   w.varInt(txOut.length);
   for (let i = 0; i < txOut.length; i++) {
     const output = txOut[i]!;
-    w.i64(output.value);
-    w.varBytes(output.pkScript);
+    const value = output.value;
+    const script = output.pkScript;
+    const len = script.length;
+    if (typeof value === "bigint" && value >= I64_MIN && value <= I64_MAX && len < 0xfd) {
+      w.ensure(9 + len);
+      const pos = w.pos;
+      w.view.setBigInt64(pos, value, true);
+      w.buf[pos + 8] = len;
+      put(w.buf, pos + 9, script, len);
+      w.pos = pos + 9 + len;
+    } else {
+      w.i64(value);
+      w.varBytes(script);
+    }
   }
   if (witness) {
     for (let i = 0; i < txIn.length; i++) {
       const stack = txIn[i]!.witness;
       w.varInt(stack.length);
-      for (let j = 0; j < stack.length; j++) w.varBytes(stack[j]!);
+      for (let j = 0; j < stack.length; j++) {
+        const item = stack[j]!;
+        const len = item.length;
+        if (len < 0xfd) {
+          w.ensure(1 + len);
+          const pos = w.pos;
+          w.buf[pos] = len;
+          put(w.buf, pos + 1, item, len);
+          w.pos = pos + 1 + len;
+        } else {
+          w.varBytes(item);
+        }
+      }
     }
   }
   w.u32(tx.lockTime);
 }
+
+const I64_MIN = -0x8000_0000_0000_0000n;
+const I64_MAX = 0x7fff_ffff_ffff_ffffn;
+
+/**
+ * Copies `n` bytes of `src` into `buf` at `at`: short fields byte by byte
+ * (a `set` call costs more than the loop for them), longer ones by `set`.
+ */
+function put(buf: Uint8Array, at: number, src: Uint8Array, n: number): void {
+  if (n > PUT_LOOP_MAX) buf.set(src, at);
+  else for (let i = 0; i < n; i++) buf[at + i] = src[i]!;
+}
+const PUT_LOOP_MAX = 16;
 
 /**
  * Returns how many bytes `writeTx` writes for `tx`: soterd's

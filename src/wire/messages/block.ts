@@ -8,7 +8,9 @@ import type { MessageCodec } from "../codec.ts";
 import { BLOCK_HEADER_SIZE, type BlockHeader, readBlockHeader, writeBlockHeader } from "../blockheader.ts";
 import { PARENT_SIZE, type ParentSubHeader, readParentSubHeader, writeParentSubHeader } from "../parentsubheader.ts";
 import type { MessageEncoding } from "../protocol.ts";
+import { Reader } from "../reader.ts";
 import { readTx, type Tx, txSerializeSize, writeTx } from "../tx.ts";
+import { scanTx } from "../txscan.ts";
 import {
   CYCLE_NONCE_SIZE,
   readVerificationSubHeader,
@@ -32,6 +34,13 @@ export const MAX_TX_PER_BLOCK: number = Math.floor(MAX_BLOCK_PAYLOAD / 10) + 1;
 /**
  * `block`: a block in answer to `getdata`. Its hash is that of `header`
  * alone (see `blockHash`).
+ *
+ * A decoded block's `transactions` are built on first access: decoding
+ * checks every transaction's counts, lengths and limits (so a malformed
+ * block still fails to decode, with the same error), and a relay or an
+ * indexer that reads only the header never pays for the objects. Like the
+ * byte fields, they are read from the decoded bytes, which must therefore
+ * stay unchanged until then.
  */
 export interface BlockMessage {
   /** The command. */
@@ -67,6 +76,21 @@ export function blockSerializeSize(
   return n;
 }
 
+/** Reads the `count` transactions (already scanned) that start at `start` in `buf`. */
+function readTransactions(
+  buf: Uint8Array,
+  what: string,
+  start: number,
+  count: number,
+  encoding: MessageEncoding,
+): Tx[] {
+  const r = new Reader(buf, what);
+  r.pos = start;
+  const transactions: Tx[] = new Array(count);
+  for (let i = 0; i < count; i++) transactions[i] = readTx(r, encoding);
+  return transactions;
+}
+
 /** Codec of `block`. */
 export const blockCodec: MessageCodec<BlockMessage> = {
   command: "block",
@@ -76,12 +100,22 @@ export const blockCodec: MessageCodec<BlockMessage> = {
     const parents = readParentSubHeader(r);
     const verification = readVerificationSubHeader(r);
     const count = r.count(MAX_TX_PER_BLOCK, "transaction");
-    // An array of its exact size when the bytes for that many 10-byte
-    // minimal transactions are there (a forged count cannot make it
-    // allocate more than the input).
-    const transactions: Tx[] = count * 10 <= r.remaining ? new Array(count) : [];
-    for (let i = 0; i < count; i++) transactions[i] = readTx(r, encoding);
-    return { command: "block", header, parents, verification, transactions };
+    const start = r.pos;
+    for (let i = 0; i < count; i++) scanTx(r, encoding);
+    const { buf, what } = r;
+    let transactions: Tx[] | undefined;
+    return {
+      command: "block",
+      header,
+      parents,
+      verification,
+      get transactions(): Tx[] {
+        return transactions ??= readTransactions(buf, what, start, count, encoding);
+      },
+      set transactions(txs: Tx[]) {
+        transactions = txs;
+      },
+    };
   },
   encode(w, msg, _pver, encoding) {
     // Reserving the exact size up front spares the buffer's regrowth (and

@@ -1,0 +1,69 @@
+/**
+ * The structural pass over a transaction: every length and offset checked,
+ * nothing built. A block's transactions are scanned when it is decoded and
+ * turned into objects only when they are first read.
+ *
+ * @module
+ */
+import type { MessageEncoding } from "./protocol.ts";
+import type { Reader } from "./reader.ts";
+import { readTx } from "./tx.ts";
+
+/**
+ * Moves `r` past one transaction, with exactly the checks and errors of
+ * {@linkcode readTx}. The common shape (one-byte counts and lengths, all
+ * bytes present, the witness flag 0x01) is walked here without allocating;
+ * anything else is handed to `readTx` from the transaction's start, which
+ * either throws its error or reads the transaction.
+ *
+ * @param r The reader, at the transaction's first byte.
+ * @param encoding Whether witness data may be present.
+ * @throws {MessageError} as `readTx` does.
+ */
+export function scanTx(r: Reader, encoding: MessageEncoding): void {
+  const buf = r.buf;
+  const end = r.end;
+  const start = r.pos;
+  let pos = start + 4;
+  let ok = pos < end;
+  let inputs = ok ? buf[pos++]! : 0;
+  let witness = false;
+  if (ok && inputs === 0 && encoding === "witness") {
+    // Marker, then the flag 0x01 and the real count.
+    ok = end - pos >= 2 && buf[pos] === 0x01 && buf[pos + 1]! < 0xfd;
+    inputs = ok ? buf[pos + 1]! : 0;
+    pos += 2;
+    witness = true;
+  }
+  ok &&= inputs < 0xfd;
+  for (let i = 0; ok && i < inputs; i++) {
+    // Hash, index, script length, script and sequence.
+    const len = end - pos >= 41 ? buf[pos + 36]! : 0xff;
+    ok = len < 0xfd && end - pos >= 41 + len;
+    pos += 41 + len;
+  }
+  const outputs = ok && pos < end ? buf[pos++]! : 0xff;
+  ok &&= outputs < 0xfd;
+  for (let i = 0; ok && i < outputs; i++) {
+    // Value, script length and script.
+    const len = end - pos >= 9 ? buf[pos + 8]! : 0xff;
+    ok = len < 0xfd && end - pos >= 9 + len;
+    pos += 9 + len;
+  }
+  for (let i = 0; ok && witness && i < inputs; i++) {
+    const items = pos < end ? buf[pos++]! : 0xff;
+    ok = items < 0xfd;
+    for (let j = 0; ok && j < items; j++) {
+      // A one-byte length is always within the witness item limit.
+      const len = pos < end ? buf[pos]! : 0xff;
+      ok = len < 0xfd && end - pos > len;
+      pos += 1 + len;
+    }
+  }
+  if (ok && end - pos >= 4) {
+    r.pos = pos + 4;
+    return;
+  }
+  r.pos = start;
+  readTx(r, encoding);
+}

@@ -1,0 +1,87 @@
+// A decoded block's transactions are checked when it is decoded and built
+// when first read: the same transactions, the same errors, and a block that
+// behaves like a plain object.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type BlockMessage,
+  decodePayload,
+  encodePayload,
+  MessageError,
+  PROTOCOL_VERSION,
+  Reader,
+  readTx,
+  type Tx,
+} from "../mod.ts";
+import { makeBlock, makeTx, prng } from "../bench/fixtures.ts";
+
+function sample(): BlockMessage {
+  const rand = prng(5);
+  const block = makeBlock(rand, 6);
+  // Shapes off the scan's fast path: scripts and a witness item with
+  // 3-byte lengths.
+  block.transactions[1]!.txIn[0]!.signatureScript = new Uint8Array(300).fill(1);
+  block.transactions[2]!.txIn[0]!.witness = [new Uint8Array(300).fill(2)];
+  block.transactions.push(makeTx(rand, false));
+  block.transactions[6]!.txOut[1]!.pkScript = new Uint8Array(253).fill(3);
+  return block;
+}
+
+/** The transactions read one by one with readTx, as before they were lazy. */
+function eager(payload: Uint8Array, first: number, count: number): Tx[] {
+  const r = new Reader(payload, "block");
+  r.pos = first;
+  return Array.from({ length: count }, () => readTx(r, "witness"));
+}
+
+describe("block transactions built on first access", () => {
+  it("are the transactions readTx reads, the same array on every access", () => {
+    const block = sample();
+    const payload = encodePayload(block);
+    const decoded = decodePayload("block", payload);
+    const first = 80 + 8 + 64 * 3 + 8 + 4 * 42 + 1;
+    assert.deepEqual(decoded.transactions, eager(payload, first, block.transactions.length));
+    assert.deepEqual(decoded.transactions, block.transactions);
+    assert.equal(decoded.transactions, decoded.transactions);
+    assert.deepEqual(decoded, block);
+    assert.deepEqual({ ...decoded }, block);
+  });
+
+  it("can be replaced and changed like a plain property", () => {
+    const decoded = decodePayload("block", encodePayload(sample()));
+    decoded.transactions.pop();
+    assert.equal(decoded.transactions.length, 6);
+    decoded.transactions = [];
+    assert.deepEqual(decoded.transactions, []);
+    assert.deepEqual(Object.keys(decoded), ["command", "header", "parents", "verification", "transactions"]);
+  });
+
+  it("fail the block's decoding with readTx's own error wherever a transaction is malformed", () => {
+    const block = sample();
+    const payload = encodePayload(block);
+    const first = 80 + 8 + 64 * 3 + 8 + 4 * 42 + 1;
+    const errorOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return err;
+      }
+      assert.fail("expected an error");
+    };
+    let checked = 0;
+    for (let cut = payload.length - 1; cut > first; cut -= 13) {
+      for (const flip of [false, true]) {
+        const bad = payload.slice(0, cut);
+        // Also with one byte changed, which may make a count, a length or a flag wrong.
+        if (flip) bad[first + ((cut * 7) % (cut - first))]! ^= 0xfd;
+        const expected = errorOf(() => eager(bad, first, block.transactions.length));
+        const actual = errorOf(() => decodePayload("block", bad));
+        assert.ok(actual instanceof MessageError && expected instanceof MessageError);
+        assert.equal(actual.kind, expected.kind, `cut at ${cut}`);
+        assert.equal(actual.message, expected.message, `cut at ${cut}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 100);
+  });
+});
