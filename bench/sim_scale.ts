@@ -95,7 +95,17 @@ function spread(xs: number[], unit: (x: number) => string): string {
 }
 
 const results: Pass[] = [];
-for (let i = 0; i < passes; i++) results.push(await pass(i));
+for (let i = 0; i < passes; i++) {
+  const r = await pass(i);
+  results.push(r);
+  if (!json) {
+    console.log(
+      `pass ${i + 1}: wall ${(r.wallMs / 1000).toFixed(1)} s, CPU ${(r.cpuMs / 1000).toFixed(1)} s, ${
+        (r.events / 1e6).toFixed(2)
+      } M events, ${(r.bytesPerPeer / 1024).toFixed(1)} KiB a peer, ${r.connected} connected, trace ${r.hash}`,
+    );
+  }
+}
 const evps = results.map((r) => r.events / (r.wallMs / 1000));
 const evpsCpu = results.map((r) => r.events / (r.cpuMs / 1000));
 if (json) {

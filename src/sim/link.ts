@@ -60,6 +60,8 @@ export interface LinkNet {
   hold(pipe: Pipe): void;
   /** Called once when both ends of a link are closed. */
   closed(link: Link): void;
+  /** Reports a broken invariant: the run stops with it. */
+  fail(err: unknown): void;
 }
 
 /** One direction of a link. */
@@ -78,6 +80,7 @@ export class Pipe {
   #blocked: Segment[] = [];
   #waiter: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   #finSent = false;
+  #healing = false;
   /** Bytes written into this direction. */
   sent = 0;
   /** Bytes handed to the receiving stream. */
@@ -175,27 +178,30 @@ export class Pipe {
     this.#take(seg);
   }
 
-  /** Delivers what a partition held, now that it healed (or holds it again). */
+  /**
+   * Delivers what a partition held, now that it healed (or holds it again).
+   * The held bytes stay queued until they arrive, so bytes and the end of
+   * the stream still on the wire cannot overtake them.
+   */
   heal(): void {
-    const segs = this.#blocked;
-    this.#blocked = [];
-    let len = 0;
-    for (const s of segs) if (s !== FIN) len += s.length;
-    this.#inflight -= len;
+    if (this.#healing || this.#blocked.length === 0) return;
+    this.#healing = true;
     const at = Math.max(this.#lastArrival, this.link.net.time + this.#profile.latency);
     this.#lastArrival = at;
-    this.#inflight += len;
     this.#src.at(at, () => {
-      this.#inflight -= len;
-      if (this.dead) return;
-      for (const s of segs) {
+      this.#healing = false;
+      const segs = this.#blocked;
+      this.#blocked = [];
+      for (let i = 0; i < segs.length; i++) {
+        if (this.dead) return;
         if (this.link.net.separated(this.from.host, this.to.host)) {
-          this.#blocked.push(s);
-          if (s !== FIN) this.#inflight += s.length;
+          this.#blocked = segs.slice(i);
           this.link.net.hold(this);
-        } else {
-          this.#take(s);
+          return;
         }
+        const seg = segs[i]!;
+        if (seg !== FIN) this.#inflight -= seg.length;
+        this.#take(seg);
       }
     });
   }
@@ -354,6 +360,13 @@ export class End implements Conn {
     if (this.#readEnded) return;
     this.#readEnded = true;
     this.link.net.record("fin", `${this.link.name} -> ${this.host.name}`);
+    // The simulator's own invariant: a stream ends only after every byte sent on it.
+    const pipe = this.in;
+    if (pipe.delivered !== pipe.sent) {
+      this.link.net.fail(
+        new Error(`Simulator invariant broken: ${this.link.name} ended after ${pipe.delivered} of ${pipe.sent} bytes`),
+      );
+    }
     try {
       this.#readCtl.close();
     } catch {

@@ -75,12 +75,16 @@ export async function runScenario(s: Scenario, keepTrace = false): Promise<Scena
   const work = new PeerNetwork(net, { hosts: s.hosts, outbound: s.outbound, invPerMinute: 30, startWithin: 30_000 });
   scheduleFaults(net, s.faults);
   const failed = () => work.violations.length > 0;
-  await net.run({ for: s.minutes * 60_000, until: failed, onStep: () => work.checkStep() });
-  if (!failed()) {
-    work.stop();
-    // Faults still scheduled (a restart, a heal) run out; nothing else may remain.
-    await net.run({ until: failed, onStep: () => work.checkStep() });
-    if (!failed()) work.checkEnd();
+  try {
+    await net.run({ for: s.minutes * 60_000, until: failed, onStep: () => work.checkStep() });
+    if (!failed()) {
+      work.stop();
+      // Faults still scheduled (a restart, a heal) run out; nothing else may remain.
+      await net.run({ until: failed, onStep: () => work.checkStep() });
+      if (!failed()) work.checkEnd();
+    }
+  } catch (err) {
+    work.violations.push(`${(net.time / 1000).toFixed(3)} s: ${err instanceof Error ? err.message : String(err)}`);
   }
   return {
     violations: [...work.violations],
