@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import "./_guard.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import { ManualClock } from "../src/peer/clock.ts";
+import { ConfigError } from "../src/peer/errors.ts";
 import type { Peer } from "../src/peer/peer.ts";
 import { InvType } from "../src/wire/invvect.ts";
 import type { Message } from "../src/wire/message.ts";
@@ -376,6 +377,10 @@ describe("Pool: lifecycle", () => {
     assert.equal(clock.pendingTimers, 0);
     await assert.rejects(pool.start(), (e) => e instanceof PoolError && e.kind === "stopped");
     assert.equal(pool.connect("3.3.3.3:1"), false);
+    assert.throws(() => pool.connect("nope"), ConfigError);
+    assert.throws(() => makePool(net, clock, { addPeers: ["1.2.3.4"] }), /Invalid peer address/);
+    assert.throws(() => makePool(net, clock, { whitelist: ["1.2.3.4/40"] }), ConfigError);
+    assert.throws(() => makePool(net, clock, { targetOutbound: 0 }), ConfigError);
     assert.ok(SHARED_DAG.size > 0);
   });
 
