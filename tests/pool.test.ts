@@ -361,6 +361,43 @@ describe("Pool: misbehaving peers", () => {
   });
 });
 
+describe("Pool: addresses and broadcast", () => {
+  it("learns addresses from an outbound peer, answers an inbound getaddr once, and broadcasts", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const known = Array.from({ length: 40 }, (_, i) => addr(`${60 + i}.5.0.1`, PORT, clock.now()));
+    net.add("50.0.0.1", PORT, { known });
+    const pool = makePool(net, clock, { listen: [{ port: 18555 }], addPeers: [key("50.0.0.1", PORT)] });
+    const events = pool.events();
+    await pool.start();
+    assert.equal(((await events.next()).value as PoolEvent).type, "peer-joined");
+    await until(() => pool.stats().addresses.new === 40, "40 addresses learned");
+    let addrs = 0;
+    const client = net.client("70.0.0.1", { listeners: { onAddr: () => void addrs++ } });
+    const joined = ((await events.next()).value as PoolEvent).peer;
+    assert.ok(joined.inbound);
+    await client.queueMessage({ command: "getaddr" });
+    await client.queueMessage({ command: "getaddr" });
+    // A ping after both: its pong comes after any answer to them.
+    let pong = false;
+    const nonce = 42n;
+    const sub = client.messages();
+    await client.queueMessage({ command: "ping", nonce });
+    for await (const m of sub) {
+      if (m.command === "pong" && m.nonce === nonce) {
+        pong = true;
+        break;
+      }
+    }
+    assert.ok(pong);
+    assert.equal(addrs, 1, "one addr answer for two getaddr");
+    assert.equal(pool.broadcast({ command: "sendheaders" }), 2);
+    assert.equal(pool.broadcast({ command: "sendheaders" }, { exclude: [joined] }), 1);
+    assert.equal(pool.broadcast({ command: "sendheaders" }, { filter: (p) => p.inbound }), 1);
+    await pool.stop();
+  });
+});
+
 describe("Pool: lifecycle", () => {
   it("stops with a dial in flight and no peers, settling everything", async () => {
     const clock = new ManualClock();
