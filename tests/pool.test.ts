@@ -9,6 +9,7 @@ import { ManualClock } from "../src/peer/clock.ts";
 import { ConfigError } from "../src/peer/errors.ts";
 import type { Peer } from "../src/peer/peer.ts";
 import { InvType } from "../src/wire/invvect.ts";
+import { MessageError } from "../src/wire/errors.ts";
 import type { Message } from "../src/wire/message.ts";
 import { ServiceFlag } from "../src/wire/protocol.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
@@ -265,6 +266,12 @@ describe("Pool: requests", () => {
     const err = await outcome;
     assert.ok(err instanceof PoolError && err.kind === "request-failed", String(err));
     assert.match((err as Error).message, /after 2 attempts: 11\.0\.0\.1:18555 timeout, 11\.0\.0\.1:18555 timeout/);
+    // A message no peer can take (an inv over the limit) fails at once with the codec's error.
+    const tooBig = {
+      command: "inv",
+      invList: Array.from({ length: 50_001 }, () => ({ type: 1, hash: new Uint8Array(32), height: 0 })),
+    };
+    await assert.rejects(pool.request(tooBig as Message, { match: () => true }), MessageError);
     const pending = pool.request({ command: "getaddr" }, { match: () => false, filter: () => false }).catch((e) => e);
     const events = pool.events();
     await pool.stop();

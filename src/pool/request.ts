@@ -113,12 +113,15 @@ function waitForPeer(host: RequestHost, ms: number, signal: AbortSignal | undefi
 function ask(host: RequestHost, peer: Peer, msg: Message, opts: RequestOptions, timeout: number): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let done = false;
-    const finish = (o: Outcome) => {
-      if (done) return;
+    const settle = () => {
       done = true;
       unwatch();
       host.clock.clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
+    };
+    const finish = (o: Outcome) => {
+      if (done) return;
+      settle();
       resolve(o);
     };
     const onAbort = () => finish({ kind: "aborted" });
@@ -136,7 +139,7 @@ function ask(host: RequestHost, peer: Peer, msg: Message, opts: RequestOptions, 
       sent = peer.queueMessage(msg);
     } catch (err) {
       // The message cannot be encoded: no peer would take it.
-      finish({ kind: "unsent" });
+      settle();
       reject(err);
       return;
     }
