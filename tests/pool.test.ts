@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import "./_guard.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import { ManualClock } from "../src/peer/clock.ts";
+import { ConfigError } from "../src/peer/errors.ts";
 import type { Peer } from "../src/peer/peer.ts";
 import { InvType } from "../src/wire/invvect.ts";
+import { MessageError } from "../src/wire/errors.ts";
 import type { Message } from "../src/wire/message.ts";
 import { ServiceFlag } from "../src/wire/protocol.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
@@ -264,6 +266,12 @@ describe("Pool: requests", () => {
     const err = await outcome;
     assert.ok(err instanceof PoolError && err.kind === "request-failed", String(err));
     assert.match((err as Error).message, /after 2 attempts: 11\.0\.0\.1:18555 timeout, 11\.0\.0\.1:18555 timeout/);
+    // A message no peer can take (an inv over the limit) fails at once with the codec's error.
+    const tooBig = {
+      command: "inv",
+      invList: Array.from({ length: 50_001 }, () => ({ type: 1, hash: new Uint8Array(32), height: 0 })),
+    };
+    await assert.rejects(pool.request(tooBig as Message, { match: () => true }), MessageError);
     const pending = pool.request({ command: "getaddr" }, { match: () => false, filter: () => false }).catch((e) => e);
     const events = pool.events();
     await pool.stop();
@@ -360,6 +368,43 @@ describe("Pool: misbehaving peers", () => {
   });
 });
 
+describe("Pool: addresses and broadcast", () => {
+  it("learns addresses from an outbound peer, answers an inbound getaddr once, and broadcasts", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const known = Array.from({ length: 40 }, (_, i) => addr(`${60 + i}.5.0.1`, PORT, clock.now()));
+    net.add("50.0.0.1", PORT, { known });
+    const pool = makePool(net, clock, { listen: [{ port: 18555 }], addPeers: [key("50.0.0.1", PORT)] });
+    const events = pool.events();
+    await pool.start();
+    assert.equal(((await events.next()).value as PoolEvent).type, "peer-joined");
+    await until(() => pool.stats().addresses.new === 40, "40 addresses learned");
+    let addrs = 0;
+    const client = net.client("70.0.0.1", { listeners: { onAddr: () => void addrs++ } });
+    const joined = ((await events.next()).value as PoolEvent).peer;
+    assert.ok(joined.inbound);
+    await client.queueMessage({ command: "getaddr" });
+    await client.queueMessage({ command: "getaddr" });
+    // A ping after both: its pong comes after any answer to them.
+    let pong = false;
+    const nonce = 42n;
+    const sub = client.messages();
+    await client.queueMessage({ command: "ping", nonce });
+    for await (const m of sub) {
+      if (m.command === "pong" && m.nonce === nonce) {
+        pong = true;
+        break;
+      }
+    }
+    assert.ok(pong);
+    assert.equal(addrs, 1, "one addr answer for two getaddr");
+    assert.equal(pool.broadcast({ command: "sendheaders" }), 2);
+    assert.equal(pool.broadcast({ command: "sendheaders" }, { exclude: [joined] }), 1);
+    assert.equal(pool.broadcast({ command: "sendheaders" }, { filter: (p) => p.inbound }), 1);
+    await pool.stop();
+  });
+});
+
 describe("Pool: lifecycle", () => {
   it("stops with a dial in flight and no peers, settling everything", async () => {
     const clock = new ManualClock();
@@ -376,6 +421,10 @@ describe("Pool: lifecycle", () => {
     assert.equal(clock.pendingTimers, 0);
     await assert.rejects(pool.start(), (e) => e instanceof PoolError && e.kind === "stopped");
     assert.equal(pool.connect("3.3.3.3:1"), false);
+    assert.throws(() => pool.connect("nope"), ConfigError);
+    assert.throws(() => makePool(net, clock, { addPeers: ["1.2.3.4"] }), /Invalid peer address/);
+    assert.throws(() => makePool(net, clock, { whitelist: ["1.2.3.4/40"] }), ConfigError);
+    assert.throws(() => makePool(net, clock, { targetOutbound: 0 }), ConfigError);
     assert.ok(SHARED_DAG.size > 0);
   });
 

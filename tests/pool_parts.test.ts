@@ -159,6 +159,7 @@ describe("ConnManager", () => {
       retryInterval: 5_000,
       maxRetryInterval: 300_000,
       maxFailedAttempts: 25,
+      dialTimeout: 30_000,
       clock,
       dial: (addr) => {
         dials.push({ addr, at: clock.now() });
@@ -198,6 +199,28 @@ describe("ConnManager", () => {
     await clock.advance(5_000);
     assert.ok(dials.filter((d) => d.at === 5_000).length >= 1);
     await cm.stop();
+  });
+
+  it("gives up a dial after the dial timeout on its clock, even when the dial ignores its signal", async () => {
+    const clock = new ManualClock(0);
+    const failures: Array<{ at: number; why: string }> = [];
+    const { cm, dials } = manager(clock, {
+      dial: (addr) => {
+        dials.push({ addr, at: clock.now() });
+        return new Promise(() => {}); // never settles
+      },
+      onFailure: (_r, err) => failures.push({ at: clock.now(), why: (err as Error).message }),
+    });
+    cm.connect("1.2.3.4:18555", true);
+    cm.start();
+    await clock.advance(29_999);
+    assert.equal(failures.length, 0);
+    await clock.advance(1);
+    assert.deepEqual(failures, [{ at: 30_000, why: "Dial timed out after 30000 ms" }]);
+    await clock.advance(5_000);
+    assert.deepEqual(dials.map((d) => d.at), [0, 35_000]);
+    await cm.stop();
+    assert.equal(clock.pendingTimers, 0);
   });
 
   it("never dials an address twice at once, and closes a connection that arrives after stop", async () => {

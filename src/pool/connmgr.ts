@@ -92,6 +92,11 @@ export interface ConnManagerConfig {
   maxRetryInterval: number;
   /** Failures in a row after which new addresses are tried once per retry interval. */
   maxFailedAttempts: number;
+  /**
+   * Milliseconds a dial may take, on `clock`: then its signal is aborted
+   * and it counts as failed, whether or not `dial` honours the signal.
+   */
+  dialTimeout: number;
   /** The time source. */
   clock: Clock;
   /**
@@ -284,10 +289,16 @@ export class ConnManager {
     r.abort = abort;
     r.state = "pending";
     this.#cfg.onAttempt?.(r);
+    const clock = this.#cfg.clock;
+    const ms = this.#cfg.dialTimeout;
+    const timer = clock.setTimeout(() => abort.abort(new Error(`Dial timed out after ${ms} ms`)), ms);
     const p = dialUntilAborted(this.#cfg.dial, r.addr, abort.signal).then(
       (conn) => this.#established(r, abort, conn),
       (err) => this.#dialFailed(r, abort, err),
-    ).finally(() => this.#dials.delete(p));
+    ).finally(() => {
+      clock.clearTimeout(timer);
+      this.#dials.delete(p);
+    });
     this.#dials.add(p);
   }
 

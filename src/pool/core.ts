@@ -70,6 +70,7 @@ export class PoolCore {
       retryInterval: o.retryInterval,
       maxRetryInterval: o.maxRetryInterval,
       maxFailedAttempts: o.maxFailedAttempts,
+      dialTimeout: o.dialTimeout,
       clock: o.clock,
       dial: (addr, signal) => this.#dial(addr, signal),
       ...(connectOnly ? {} : {
@@ -252,7 +253,8 @@ export class PoolCore {
       return;
     }
     const host = canonicalHost(conn.remoteAddr.hostname);
-    if (this.guard.checkInbound(host, outboundGroup(`${host}:0`, o.allowUnroutable)) !== undefined) {
+    const group = outboundGroup(host.includes(":") ? `[${host}]:0` : `${host}:0`, o.allowUnroutable);
+    if (this.guard.checkInbound(host, group) !== undefined) {
       conn.close();
       return;
     }
@@ -309,6 +311,8 @@ export class PoolCore {
     if (e.req !== undefined) {
       if (peer.protocolVersion >= NET_ADDRESS_TIME_VERSION && o.addrManager.needMoreAddresses()) {
         void peer.queueMessage({ command: "getaddr" });
+        // soterd ignores getaddr on simnet but always answers getaddrcache.
+        void peer.queueMessage({ command: "getaddrcache" });
       }
       const addr = e.req.addr;
       this.#book(() => o.addrManager.good(addr));

@@ -10,7 +10,9 @@ import type { PeerConfig } from "../peer/config.ts";
 import { ConfigError } from "../peer/errors.ts";
 import { cryptoRandom, type RandomSource } from "../peer/random.ts";
 import type { Storage } from "../storage/storage.ts";
+import { splitHostPort } from "../peer/handshake.ts";
 import { AddrManager } from "./addrmgr.ts";
+import { parseIpNetwork } from "./bans.ts";
 import {
   DEFAULT_DIAL_TIMEOUT,
   DEFAULT_MAX_FAILED_ATTEMPTS,
@@ -190,11 +192,25 @@ function limit(name: string, value: RateLimit | null | undefined, fallback: Rate
 }
 
 /**
+ * Checks a peer address given by the user.
+ *
+ * @param addr `host:port` or `[v6]:port`.
+ * @throws {ConfigError} When it is not.
+ */
+export function checkPeerAddress(addr: string): void {
+  const hp = splitHostPort(addr);
+  if (hp === undefined || hp.host === "" || hp.port === 0) {
+    throw new ConfigError(`Invalid peer address: ${JSON.stringify(addr)} is not host:port (or [v6]:port)`);
+  }
+}
+
+/**
  * Checks the options and fills in the defaults.
  *
  * @param o The caller's options.
  * @returns The resolved options.
- * @throws {ConfigError} For a value out of range or a missing `listenFn`.
+ * @throws {ConfigError} For a value out of range, a malformed peer address
+ *   or whitelist entry, or a missing `listenFn`.
  */
 export function resolvePoolOptions(o: PoolOptions): ResolvedPoolOptions {
   if (o.network === undefined) throw new ConfigError("Invalid pool options: network is required");
@@ -224,6 +240,14 @@ export function resolvePoolOptions(o: PoolOptions): ResolvedPoolOptions {
     const r = limit(`rate limit of ${cmd}`, l, null);
     if (r === null) delete rateLimits[cmd];
     else rateLimits[cmd] = r;
+  }
+  for (const addr of [...(o.addPeers ?? []), ...(o.connectPeers ?? [])]) checkPeerAddress(addr);
+  for (const entry of o.whitelist ?? []) {
+    try {
+      parseIpNetwork(entry);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
   }
   const penalty = o.rateLimitPenalty ?? DEFAULT_RATE_LIMIT_PENALTY;
   if (!(penalty >= 0 && Number.isFinite(penalty))) {

@@ -109,6 +109,26 @@ function goTime(ms: number | undefined): number {
  *
  * @param data The address book.
  * @returns The file's bytes.
+ *
+ * @example An address book with one new address, written and read back
+ * ```ts
+ * import { decodePeersFile, encodePeersFile } from "@soter/peer";
+ * const bytes = encodePeersFile({
+ *   key: new Uint8Array(32),
+ *   addresses: [{
+ *     addr: "8.8.8.8:18555",
+ *     src: "1.2.3.4:18555",
+ *     attempts: 0,
+ *     timestamp: 1579046400,
+ *     lastAttempt: undefined,
+ *     lastSuccess: undefined,
+ *   }],
+ *   newBuckets: Array.from({ length: 1024 }, (_, i) => (i === 7 ? ["8.8.8.8:18555"] : [])),
+ *   triedBuckets: Array.from({ length: 64 }, () => []),
+ * });
+ * console.log(new TextDecoder().decode(bytes).slice(0, 13)); // '{"Version":1,'
+ * console.log(decodePeersFile(bytes).addresses[0]?.lastAttempt); // undefined
+ * ```
  */
 export function encodePeersFile(data: PeersFile): Uint8Array<ArrayBuffer> {
   const doc = {

@@ -13,7 +13,7 @@ import { type BanEntry, canonicalHost } from "./bans.ts";
 import { PoolCore } from "./core.ts";
 import { PoolError } from "./errors.ts";
 import type { PoolEvent } from "./events.ts";
-import { type PoolOptions, resolvePoolOptions } from "./options.ts";
+import { checkPeerAddress, type PoolOptions, resolvePoolOptions } from "./options.ts";
 import { type RequestHost, type RequestOptions, type RequestResult, runRequest } from "./request.ts";
 
 /** A snapshot of the pool, from {@linkcode Pool.stats}. */
@@ -79,8 +79,8 @@ export class Pool implements AsyncDisposable {
    * Creates a pool; nothing happens before {@linkcode Pool.start}.
    *
    * @param options The adapter functions and the knobs (see {@linkcode PoolOptions}).
-   * @throws {ConfigError} For an option out of range or a missing function.
-   * @throws {TypeError} For a malformed whitelist entry.
+   * @throws {ConfigError} For an option out of range, a malformed peer
+   *   address or whitelist entry, or a missing function.
    */
   constructor(options: PoolOptions) {
     this.#core = new PoolCore(resolvePoolOptions(options));
@@ -155,8 +155,10 @@ export class Pool implements AsyncDisposable {
    * @param addr `host:port`.
    * @param permanent Dial it again whenever it fails or leaves (default `true`).
    * @returns `false` when it is already connected or being dialled, or the pool is stopping.
+   * @throws {ConfigError} When `addr` is not `host:port`.
    */
   connect(addr: string, permanent = true): boolean {
+    checkPeerAddress(addr);
     const state = this.#core.state;
     if (state === "stopping" || state === "stopped") return false;
     return this.#core.cm.connect(addr, permanent) !== undefined;

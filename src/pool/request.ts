@@ -9,6 +9,7 @@ import type { Peer } from "../peer/peer.ts";
 import { randomBelow, type RandomSource } from "../peer/random.ts";
 import type { Message } from "../wire/message.ts";
 import { PoolError } from "./errors.ts";
+import { DEFAULT_REQUEST_RETRIES, DEFAULT_REQUEST_TIMEOUT } from "./options.ts";
 
 /** Options of {@linkcode Pool.request}. */
 export interface RequestOptions {
@@ -112,12 +113,15 @@ function waitForPeer(host: RequestHost, ms: number, signal: AbortSignal | undefi
 function ask(host: RequestHost, peer: Peer, msg: Message, opts: RequestOptions, timeout: number): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let done = false;
-    const finish = (o: Outcome) => {
-      if (done) return;
+    const settle = () => {
       done = true;
       unwatch();
       host.clock.clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
+    };
+    const finish = (o: Outcome) => {
+      if (done) return;
+      settle();
       resolve(o);
     };
     const onAbort = () => finish({ kind: "aborted" });
@@ -135,7 +139,7 @@ function ask(host: RequestHost, peer: Peer, msg: Message, opts: RequestOptions, 
       sent = peer.queueMessage(msg);
     } catch (err) {
       // The message cannot be encoded: no peer would take it.
-      finish({ kind: "unsent" });
+      settle();
       reject(err);
       return;
     }
@@ -161,8 +165,8 @@ function ask(host: RequestHost, peer: Peer, msg: Message, opts: RequestOptions, 
  * @throws {MessageError} When `msg` cannot be encoded.
  */
 export async function runRequest(host: RequestHost, msg: Message, opts: RequestOptions): Promise<RequestResult> {
-  const timeout = opts.timeout ?? 30_000;
-  const attempts = 1 + Math.max(0, Math.floor(opts.retries ?? 2));
+  const timeout = opts.timeout ?? DEFAULT_REQUEST_TIMEOUT;
+  const attempts = 1 + Math.max(0, Math.floor(opts.retries ?? DEFAULT_REQUEST_RETRIES));
   const tried = new Set<string>();
   const outcomes: string[] = [];
   for (let i = 0; i < attempts; i++) {
