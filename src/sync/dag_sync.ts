@@ -100,7 +100,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #noPeersSince: number | undefined;
   #noPeersTimer: unknown;
   #failure: Error | undefined;
-  #walked = false;
+  /** Peers that walked to their end and were not banned since. */
+  readonly #walkers = new Set<PeerSlot>();
 
   /**
    * Prepares a sync; it starts when iterated.
@@ -114,7 +115,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#hasher = options.hasher ?? defaultHasher();
     this.#store = options.store;
     this.#source = isSource(options.peers) ? options.peers : undefined;
-    this.#maxWindow = Math.max(1, Math.floor(options.window ?? 16));
+    this.#maxWindow = Math.max(1, Math.floor(options.window ?? 64));
     this.#budget = Math.max(1, options.maxBufferBytes ?? 32 * 1024 * 1024);
     this.#known.set(hashToHex(options.network.genesisHash), 0);
     this.#height = this.#store?.maxHeight ?? 0;
@@ -253,7 +254,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     const live = [...this.#slots.values()];
     if (live.length === 0) {
       // Every peer left after walking to its end, with nothing left to fetch.
-      if (this.#walked && this.#wants.size === 0) return this.#giveUpHeld();
+      if (this.#walkers.size > 0 && this.#wants.size === 0) return this.#giveUpHeld();
       return this.#waitForPeers();
     }
     this.#clearNoPeers();
@@ -327,6 +328,9 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     if (!(await peer.ready) || this.#closed || this.#slots.has(peer)) return;
     const slot = new PeerSlot(peer, Math.min(4, this.#maxWindow), this.#store?.checkpoint ?? 0);
     slot.mark = this.#clock.now();
+    const r = new Uint8Array(4);
+    this.#random(r);
+    slot.key = new DataView(r.buffer).getUint32(0);
     this.#slots.set(peer, slot);
     this.#best = Math.max(this.#best, peer.startingHeight);
     this.#clearNoPeers();
@@ -364,6 +368,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
 
   #ban(slot: PeerSlot, err: BlockVerificationError): void {
     this.#invalid++;
+    // What a liar announced proves nothing about where the DAG ends.
+    this.#walkers.delete(slot);
     if (this.#source !== undefined) this.#source.ban(slot.peer, err.message);
     else slot.peer.disconnect();
     this.#detach(slot);
@@ -442,12 +448,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   }
 
   #order(): PeerSlot[] {
-    const slots = [...this.#slots.values()];
-    const r = new Uint8Array(4 * slots.length);
-    this.#random(r);
-    const keys = new Map(slots.map((s, i) => [s, new DataView(r.buffer).getUint32(4 * i)]));
-    // Fastest first, random among equals (and among the unmeasured).
-    return slots.sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0) || keys.get(a)! - keys.get(b)!);
+    // Fastest first, then in a random order drawn when each peer joined.
+    return [...this.#slots.values()].sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0) || a.key - b.key);
   }
 
   #pump(): void {
@@ -556,6 +558,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         }
         continue;
       }
+      // Received already, waiting for a parent.
+      if (this.#held.has(hex)) continue;
       let w = this.#wants.get(hex);
       if (w === undefined) {
         w = {
@@ -583,7 +587,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         slot.cursor = max - 1 > slot.cursor ? max - 1 : max;
       } else {
         slot.exhausted = true;
-        this.#walked = true;
+        this.#walkers.add(slot);
         if (max > slot.cursor) slot.cursor = max;
       }
     } else if (blocks > 0) {
