@@ -100,6 +100,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #noPeersSince: number | undefined;
   #noPeersTimer: unknown;
   #failure: Error | undefined;
+  /** The height up to which some peer listed every block (its cursor). */
+  #enumerated = 0;
   /** Peers that walked to their end and were not banned since. */
   readonly #walkers = new Set<PeerSlot>();
 
@@ -119,6 +121,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#budget = Math.max(1, options.maxBufferBytes ?? 32 * 1024 * 1024);
     this.#known.set(hashToHex(options.network.genesisHash), 0);
     this.#height = this.#store?.maxHeight ?? 0;
+    this.#enumerated = this.#store?.checkpoint ?? 0;
   }
 
   /**
@@ -244,9 +247,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     for (const w of this.#wants.values()) if (w.height < min) min = w.height;
     for (const h of this.#held.values()) if (h.want.height < min) min = h.want.height;
     for (const r of this.#ready) if (r.height < min) min = r.height;
-    let enumerated = 0;
-    for (const s of this.#slots.values()) enumerated = Math.max(enumerated, s.cursor);
-    return Math.max(0, Math.min(min - 1, Math.max(enumerated, this.#height)));
+    return Math.max(0, Math.min(min - 1, this.#enumerated));
   }
 
   #finished(): boolean {
@@ -356,6 +357,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
     for (const w of slot.inFlight.values()) this.#release(w, slot);
     slot.inFlight.clear();
+    // Closing keeps what is still wanted: it bounds the checkpoint.
+    if (this.#closed) return;
     // Blocks only this peer announced cannot be had elsewhere.
     for (const w of [...this.#wants.values()]) {
       if (w.asked !== undefined || this.#fetchable(w)) continue;
@@ -425,7 +428,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
    * them is left, it is given up.
    */
   #requeue(w: Want): void {
-    if (!this.#wants.has(w.hex)) return;
+    // Closing keeps what is still wanted: it bounds the checkpoint.
+    if (this.#closed || !this.#wants.has(w.hex)) return;
     if (!this.#fetchable(w)) {
       if (![...w.announcers.keys()].some((s) => s.alive)) return this.#drop(w);
       w.tried.clear();
@@ -547,7 +551,9 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     let blocks = 0;
     for (const iv of list) {
       if (iv.type !== InvType.BLOCK && iv.type !== InvType.WITNESS_BLOCK) continue;
-      blocks++;
+      // soterd lists at most 500 blocks an inv: more would only grow what
+      // we keep on a peer's word.
+      if (++blocks > MAX_BLOCKS_PER_INV) break;
       if (iv.height > max) max = iv.height;
       const hex = hashToHex(iv.hash);
       const known = this.#knownHeight(hex);
@@ -590,6 +596,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         this.#walkers.add(slot);
         if (max > slot.cursor) slot.cursor = max;
       }
+      if (slot.cursor > this.#enumerated) this.#enumerated = slot.cursor;
     } else if (blocks > 0) {
       // An announcement of new blocks: there is more to walk.
       slot.exhausted = false;
