@@ -217,12 +217,25 @@ export class RecordingSource implements SyncPeerSource {
   peers(): Peer[] {
     return this.#peers.filter((p) => p.connected);
   }
+  readonly #pending: SyncPeerEvent[] = [];
+  #wake: (() => void) | undefined;
+  #ended = false;
+  /** Makes a peer join: listed by `peers()` and announced by `events()`. */
+  join(peer: Peer): void {
+    this.#peers.push(peer);
+    this.#pending.push({ type: "peer-joined", peer });
+    this.#wake?.();
+  }
   events(): AsyncIterableIterator<SyncPeerEvent> {
-    let stop: (() => void) | undefined;
     const it: AsyncIterableIterator<SyncPeerEvent> = {
-      next: () => new Promise((resolve) => stop = () => resolve({ value: undefined, done: true })),
+      next: async () => {
+        while (this.#pending.length === 0 && !this.#ended) await new Promise<void>((r) => this.#wake = r);
+        const value = this.#pending.shift();
+        return value === undefined ? { value: undefined, done: true } : { value, done: false };
+      },
       return: () => {
-        stop?.();
+        this.#ended = true;
+        this.#wake?.();
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]: () => it,

@@ -82,6 +82,28 @@ describe("cli sync", () => {
     assert.equal(second.status.length, 0, "no progress bar with --json");
   });
 
+  it("stops cleanly on Ctrl-C, says so, and the next run resumes", async () => {
+    const dag = Dag.generate({ height: 300, maxWidth: 3, seed: 53 });
+    const a = await serve(dag);
+    cleanups.push(() => a.close());
+    const dir = path.join(root, "interrupted");
+    const args = ["sync", `127.0.0.1:${a.port}`, "--network", "simnet", "--dir", dir];
+    const first = io();
+    const ctrlC = new AbortController();
+    // Interrupted at the first redraw of the progress line, i.e. after the first block.
+    first.io = { ...first.io, interrupt: ctrlC.signal, status: (l) => l !== "" && ctrlC.abort() };
+    assert.equal(await runCli(args, first.io), 0, first.err.join("\n"));
+    assert.match(first.out.join("\n"), /Interrupted \(run again to resume\)/);
+    const stored = Number(/Stored: (\d+) blocks/.exec(first.out.join("\n"))![1]);
+    assert.ok(stored >= 1 && stored < dag.size - 1, `${stored} blocks stored before the interrupt`);
+    const second = io();
+    assert.equal(await runCli([...args, "--json"], second.io), 0, second.err.join("\n"));
+    const summary = JSON.parse(second.out[0]!);
+    assert.equal(summary.interrupted, false);
+    assert.equal(summary.blocks, dag.size - 1 - stored, "only what was missing");
+    assert.equal(summary.storedBlocks, dag.size - 1);
+  });
+
   it("goes on without a node it cannot reach, and fails when it reaches none", async () => {
     const dag = Dag.generate({ height: 10, seed: 52 });
     const a = await serve(dag);

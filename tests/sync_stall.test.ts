@@ -93,8 +93,8 @@ describe("DagSync with slow peers", () => {
       })().finally(() => finished = true);
       // Manual time moves in small steps, with turns of the event loop
       // between, until the sync ends; the honest peer delivers within a step.
-      for (let i = 0; i < 2000 && !finished; i++) {
-        await clock.advance(250);
+      for (let i = 0; i < 5000 && !finished; i++) {
+        await clock.advance(100);
         await turn();
       }
       await done;

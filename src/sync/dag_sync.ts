@@ -100,7 +100,10 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #noPeersSince: number | undefined;
   #noPeersTimer: unknown;
   #failure: Error | undefined;
-  #walked = false;
+  /** The height up to which some peer listed every block (its cursor). */
+  #enumerated = 0;
+  /** Peers that walked to their end and were not banned since. */
+  readonly #walkers = new Set<PeerSlot>();
 
   /**
    * Prepares a sync; it starts when iterated.
@@ -114,10 +117,11 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#hasher = options.hasher ?? defaultHasher();
     this.#store = options.store;
     this.#source = isSource(options.peers) ? options.peers : undefined;
-    this.#maxWindow = Math.max(1, Math.floor(options.window ?? 16));
+    this.#maxWindow = Math.max(1, Math.floor(options.window ?? 64));
     this.#budget = Math.max(1, options.maxBufferBytes ?? 32 * 1024 * 1024);
     this.#known.set(hashToHex(options.network.genesisHash), 0);
     this.#height = this.#store?.maxHeight ?? 0;
+    this.#enumerated = this.#store?.checkpoint ?? 0;
   }
 
   /**
@@ -243,9 +247,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     for (const w of this.#wants.values()) if (w.height < min) min = w.height;
     for (const h of this.#held.values()) if (h.want.height < min) min = h.want.height;
     for (const r of this.#ready) if (r.height < min) min = r.height;
-    let enumerated = 0;
-    for (const s of this.#slots.values()) enumerated = Math.max(enumerated, s.cursor);
-    return Math.max(0, Math.min(min - 1, Math.max(enumerated, this.#height)));
+    return Math.max(0, Math.min(min - 1, this.#enumerated));
   }
 
   #finished(): boolean {
@@ -253,7 +255,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     const live = [...this.#slots.values()];
     if (live.length === 0) {
       // Every peer left after walking to its end, with nothing left to fetch.
-      if (this.#walked && this.#wants.size === 0) return this.#giveUpHeld();
+      if (this.#walkers.size > 0 && this.#wants.size === 0) return this.#giveUpHeld();
       return this.#waitForPeers();
     }
     this.#clearNoPeers();
@@ -327,6 +329,9 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     if (!(await peer.ready) || this.#closed || this.#slots.has(peer)) return;
     const slot = new PeerSlot(peer, Math.min(4, this.#maxWindow), this.#store?.checkpoint ?? 0);
     slot.mark = this.#clock.now();
+    const r = new Uint8Array(4);
+    this.#random(r);
+    slot.key = new DataView(r.buffer).getUint32(0);
     this.#slots.set(peer, slot);
     this.#best = Math.max(this.#best, peer.startingHeight);
     this.#clearNoPeers();
@@ -352,6 +357,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
     for (const w of slot.inFlight.values()) this.#release(w, slot);
     slot.inFlight.clear();
+    // Closing keeps what is still wanted: it bounds the checkpoint.
+    if (this.#closed) return;
     // Blocks only this peer announced cannot be had elsewhere.
     for (const w of [...this.#wants.values()]) {
       if (w.asked !== undefined || this.#fetchable(w)) continue;
@@ -364,6 +371,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
 
   #ban(slot: PeerSlot, err: BlockVerificationError): void {
     this.#invalid++;
+    // What a liar announced proves nothing about where the DAG ends.
+    this.#walkers.delete(slot);
     if (this.#source !== undefined) this.#source.ban(slot.peer, err.message);
     else slot.peer.disconnect();
     this.#detach(slot);
@@ -419,7 +428,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
    * them is left, it is given up.
    */
   #requeue(w: Want): void {
-    if (!this.#wants.has(w.hex)) return;
+    // Closing keeps what is still wanted: it bounds the checkpoint.
+    if (this.#closed || !this.#wants.has(w.hex)) return;
     if (!this.#fetchable(w)) {
       if (![...w.announcers.keys()].some((s) => s.alive)) return this.#drop(w);
       w.tried.clear();
@@ -442,12 +452,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   }
 
   #order(): PeerSlot[] {
-    const slots = [...this.#slots.values()];
-    const r = new Uint8Array(4 * slots.length);
-    this.#random(r);
-    const keys = new Map(slots.map((s, i) => [s, new DataView(r.buffer).getUint32(4 * i)]));
-    // Fastest first, random among equals (and among the unmeasured).
-    return slots.sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0) || keys.get(a)! - keys.get(b)!);
+    // Fastest first, then in a random order drawn when each peer joined.
+    return [...this.#slots.values()].sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0) || a.key - b.key);
   }
 
   #pump(): void {
@@ -545,7 +551,9 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     let blocks = 0;
     for (const iv of list) {
       if (iv.type !== InvType.BLOCK && iv.type !== InvType.WITNESS_BLOCK) continue;
-      blocks++;
+      // soterd lists at most 500 blocks an inv: more would only grow what
+      // we keep on a peer's word.
+      if (++blocks > MAX_BLOCKS_PER_INV) break;
       if (iv.height > max) max = iv.height;
       const hex = hashToHex(iv.hash);
       const known = this.#knownHeight(hex);
@@ -556,6 +564,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         }
         continue;
       }
+      // Received already, waiting for a parent.
+      if (this.#held.has(hex)) continue;
       let w = this.#wants.get(hex);
       if (w === undefined) {
         w = {
@@ -583,9 +593,10 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         slot.cursor = max - 1 > slot.cursor ? max - 1 : max;
       } else {
         slot.exhausted = true;
-        this.#walked = true;
+        this.#walkers.add(slot);
         if (max > slot.cursor) slot.cursor = max;
       }
+      if (slot.cursor > this.#enumerated) this.#enumerated = slot.cursor;
     } else if (blocks > 0) {
       // An announcement of new blocks: there is more to walk.
       slot.exhausted = false;

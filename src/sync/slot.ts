@@ -65,6 +65,8 @@ export class PeerSlot {
   alive = true;
   /** Blocks delivered. */
   delivered = 0;
+  /** A random number ordering peers of equal throughput. */
+  key = 0;
   /** Stops reading its messages. */
   stop: () => void = () => {};
 

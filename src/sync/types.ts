@@ -73,7 +73,7 @@ export interface DagSyncOptions {
   random?: RandomSource;
   /** The SHA-256 provider; default the process default. */
   hasher?: Hasher;
-  /** The most blocks in flight from one peer (default 16). */
+  /** The most blocks in flight from one peer (default 64). */
   window?: number;
   /**
    * The most bytes of blocks held between download and consumer:

@@ -254,7 +254,7 @@ export function checkBlockContent(
   if (parents.length === 0 || parents.length > MAX_PARENTS) {
     return { kind: "tips-hash", detail: `it lists ${parents.length} parents (1 to ${MAX_PARENTS} allowed)` };
   }
-  if (new Set(parents.map(hashToHex)).size !== parents.length) {
+  if (parents.length > 1 && new Set(parents.map(hashToHex)).size !== parents.length) {
     return { kind: "tips-hash", detail: "it lists a parent twice" };
   }
   if (!bytesEqual(tipsHash(parents, hasher), block.header.prevBlock)) {
