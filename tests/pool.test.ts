@@ -10,6 +10,7 @@ import { ConfigError } from "../src/peer/errors.ts";
 import type { Peer } from "../src/peer/peer.ts";
 import { InvType } from "../src/wire/invvect.ts";
 import { MessageError } from "../src/wire/errors.ts";
+import { encodeMessage } from "../src/wire/frame.ts";
 import type { Message } from "../src/wire/message.ts";
 import { ServiceFlag } from "../src/wire/protocol.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
@@ -159,6 +160,37 @@ describe("Pool: inbound and bans", () => {
     assert.equal(again.read(), false);
     assert.equal(pool.stats().refused.banned, 2);
     assert.ok(pool.unban("5.5.5.5"));
+    await pool.stop();
+  });
+
+  it("keeps a host's score across connections: twice a message before version, then banned", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const pool = makePool(net, clock, { listen: [{ port: 18555 }] });
+    await pool.start();
+    const ping = encodeMessage({ command: "ping", nonce: 1n }, { magic: SIMNET.magic });
+    for (let i = 0; i < 2; i++) {
+      const k = net.knock("8.8.4.4", 50000 + i);
+      const w = k.remote.writable.getWriter();
+      await w.write(ping);
+      await k.closed;
+    }
+    await until(() => pool.bans().some((b) => b.host === "8.8.4.4"), "8.8.4.4 banned");
+    assert.match(pool.bans()[0]!.reason, /ban score 100: disconnected/);
+    const third = net.knock("8.8.4.4", 50002);
+    await third.closed;
+    assert.equal(third.read(), false);
+    await pool.stop();
+  });
+
+  it("lets a whitelisted network past the inbound limits", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const pool = makePool(net, clock, { listen: [{ port: 18555 }], whitelist: ["192.168.0.0/16"] });
+    await pool.start();
+    const ks = Array.from({ length: 20 }, (_, i) => net.knock("192.168.1.1", 50000 + i));
+    await until(() => ks.every((k) => k.read()), "all 20 accepted");
+    assert.equal(pool.stats().refused.rateLimited, 0);
     await pool.stop();
   });
 
