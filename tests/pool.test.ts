@@ -7,6 +7,7 @@ import "./_guard.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import { ManualClock } from "../src/peer/clock.ts";
 import { ConfigError } from "../src/peer/errors.ts";
+import { MemoryStorage } from "../src/storage/memory.ts";
 import type { Peer } from "../src/peer/peer.ts";
 import { InvType } from "../src/wire/invvect.ts";
 import { MessageError } from "../src/wire/errors.ts";
@@ -181,6 +182,26 @@ describe("Pool: inbound and bans", () => {
     await third.closed;
     assert.equal(third.read(), false);
     await pool.stop();
+  });
+
+  it("keeps bans and the address book through a restart, in the storage", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const storage = new MemoryStorage();
+    const first = makePool(net, clock, { listen: [{ port: 18555 }], storage });
+    await first.start();
+    first.banHost("6.6.6.6", "test");
+    net.client("61.0.0.1").queueMessage({ command: "addr", addrList: [addr("62.0.0.1", PORT, clock.now())] });
+    await until(() => first.stats().addresses.new === 1, "an address learned");
+    await first.stop();
+    assert.deepEqual(storage.names(), ["bans.json", "peers.json"]);
+    const second = makePool(net, clock, { listen: [{ port: 18555 }], storage });
+    await second.start();
+    assert.equal(second.stats().addresses.new, 1);
+    const k = net.knock("6.6.6.6");
+    await k.closed;
+    assert.equal(k.read(), false);
+    await second.stop();
   });
 
   it("lets a whitelisted network past the inbound limits", async () => {
