@@ -7,9 +7,11 @@ import "./_guard.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import { ManualClock } from "../src/peer/clock.ts";
 import { ConfigError } from "../src/peer/errors.ts";
+import { MemoryStorage } from "../src/storage/memory.ts";
 import type { Peer } from "../src/peer/peer.ts";
 import { InvType } from "../src/wire/invvect.ts";
 import { MessageError } from "../src/wire/errors.ts";
+import { encodeMessage } from "../src/wire/frame.ts";
 import type { Message } from "../src/wire/message.ts";
 import { ServiceFlag } from "../src/wire/protocol.ts";
 import { AddrManager } from "../src/pool/addrmgr.ts";
@@ -159,6 +161,57 @@ describe("Pool: inbound and bans", () => {
     assert.equal(again.read(), false);
     assert.equal(pool.stats().refused.banned, 2);
     assert.ok(pool.unban("5.5.5.5"));
+    await pool.stop();
+  });
+
+  it("keeps a host's score across connections: twice a message before version, then banned", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const pool = makePool(net, clock, { listen: [{ port: 18555 }] });
+    await pool.start();
+    const ping = encodeMessage({ command: "ping", nonce: 1n }, { magic: SIMNET.magic });
+    for (let i = 0; i < 2; i++) {
+      const k = net.knock("8.8.4.4", 50000 + i);
+      const w = k.remote.writable.getWriter();
+      await w.write(ping);
+      await k.closed;
+    }
+    await until(() => pool.bans().some((b) => b.host === "8.8.4.4"), "8.8.4.4 banned");
+    assert.match(pool.bans()[0]!.reason, /ban score 100: disconnected/);
+    const third = net.knock("8.8.4.4", 50002);
+    await third.closed;
+    assert.equal(third.read(), false);
+    await pool.stop();
+  });
+
+  it("keeps bans and the address book through a restart, in the storage", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const storage = new MemoryStorage();
+    const first = makePool(net, clock, { listen: [{ port: 18555 }], storage });
+    await first.start();
+    first.banHost("6.6.6.6", "test");
+    net.client("61.0.0.1").queueMessage({ command: "addr", addrList: [addr("62.0.0.1", PORT, clock.now())] });
+    await until(() => first.stats().addresses.new === 1, "an address learned");
+    await first.stop();
+    assert.deepEqual(storage.names(), ["bans.json", "peers.json"]);
+    const second = makePool(net, clock, { listen: [{ port: 18555 }], storage });
+    await second.start();
+    assert.equal(second.stats().addresses.new, 1);
+    const k = net.knock("6.6.6.6");
+    await k.closed;
+    assert.equal(k.read(), false);
+    await second.stop();
+  });
+
+  it("lets a whitelisted network past the inbound limits", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const pool = makePool(net, clock, { listen: [{ port: 18555 }], whitelist: ["192.168.0.0/16"] });
+    await pool.start();
+    const ks = Array.from({ length: 20 }, (_, i) => net.knock("192.168.1.1", 50000 + i));
+    await until(() => ks.every((k) => k.read()), "all 20 accepted");
+    assert.equal(pool.stats().refused.rateLimited, 0);
     await pool.stop();
   });
 
