@@ -48,23 +48,19 @@ const REGIONS = 5;
  *
  * @example Two peers on two simulated hosts
  * ```ts
- * import { LruSet, Peer, SIMNET, SimNet } from "@soter/peer";
+ * import { Peer, SIMNET, SimNet } from "@soter/peer";
  * const net = new SimNet({ seed: 1 });
  * const server = net.host({ ipv4: "203.0.113.5" });
  * const client = net.host({ ipv4: "198.51.100.7" });
  * const listener = await server.listen({ port: 18555 });
  * void (async () => {
  *   for await (const conn of listener) {
- *     Peer.inbound({ network: SIMNET, clock: server.clock, random: server.random, sentNonces: new LruSet(50) })
- *       .associateConnection(conn);
+ *     const { clock, random, sentNonces } = server;
+ *     Peer.inbound({ network: SIMNET, clock, random, sentNonces }).associateConnection(conn);
  *   }
  * })();
- * const peer = Peer.outbound("203.0.113.5:18555", {
- *   network: SIMNET,
- *   clock: client.clock,
- *   random: client.random,
- *   sentNonces: new LruSet(50),
- * });
+ * const { clock, random, sentNonces } = client;
+ * const peer = Peer.outbound("203.0.113.5:18555", { network: SIMNET, clock, random, sentNonces });
  * client.connect("203.0.113.5", 18555).then((conn) => peer.associateConnection(conn));
  * await net.run({ until: peer.ready, for: 60_000 });
  * console.log(peer.connected, net.time < 1000); // true true
