@@ -77,14 +77,16 @@ const dagNetwork = new Dag().network;
 /**
  * A DAG that serves another's blocks but lies about some: `replace` gives,
  * for a block hash, the block to serve instead (or undefined for the
- * truth); `extra` are blocks it announces on top of the honest ones, and
- * `height` changes the height it announces.
+ * truth); `extra` are blocks it announces on top of the honest ones,
+ * `height` changes the height it announces, and `hide` leaves blocks out of
+ * its `inv`s (it still serves them).
  */
 export class LyingDag extends Dag {
   readonly inner: Dag;
   readonly #replace: (b: DagBlock) => BlockMessage | undefined;
   readonly #extra: DagBlock[];
   readonly #height: (b: DagBlock) => number;
+  readonly #hide: (b: DagBlock) => boolean;
 
   constructor(
     inner: Dag,
@@ -92,6 +94,7 @@ export class LyingDag extends Dag {
       replace?: (b: DagBlock) => BlockMessage | undefined;
       extra?: DagBlock[];
       height?: (b: DagBlock) => number;
+      hide?: (b: DagBlock) => boolean;
     },
   ) {
     super(inner.network);
@@ -99,6 +102,7 @@ export class LyingDag extends Dag {
     this.#replace = lies.replace ?? (() => undefined);
     this.#extra = lies.extra ?? [];
     this.#height = lies.height ?? ((b) => b.height);
+    this.#hide = lies.hide ?? (() => false);
   }
 
   #lie(b: DagBlock): DagBlock {
@@ -115,7 +119,9 @@ export class LyingDag extends Dag {
   }
 
   override locate(locator: readonly number[], hashStop: Uint8Array, max: number): DagBlock[] {
-    const all = [...this.inner.locate(locator, hashStop, Number.MAX_SAFE_INTEGER).map((b) => this.#lie(b))];
+    const all = this.inner.locate(locator, hashStop, Number.MAX_SAFE_INTEGER).filter((b) => !this.#hide(b)).map((b) =>
+      this.#lie(b)
+    );
     const start = locator[0] ?? -1;
     for (const e of this.#extra) if (e.height > start) all.push(e);
     all.sort((a, b) => a.height - b.height);

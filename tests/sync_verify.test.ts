@@ -127,6 +127,27 @@ describe("DagSync bans a peer serving a bad block", () => {
     assert.match(errors[0]!.message, new RegExp(hashToHex(ghost)));
   });
 
+  it("asks the serving peer for a parent it did not announce (mined after the walk) rather than banning it", async () => {
+    const s = await serve(new LyingDag(honest, { hide: (b) => b.height === 20 || b.height === 21 }));
+    cleanups.push(() => s.close());
+    const peer = await client(s.port);
+    cleanups.push(() => peer.disconnect());
+    const errors: BlockVerificationError[] = [];
+    const got: SyncedBlock[] = [];
+    for await (
+      const b of new DagSync({
+        network: honest.network,
+        peers: [peer],
+        onInvalidBlock: (e) => errors.push(e),
+      })
+    ) {
+      got.push(b);
+    }
+    assert.deepEqual(errors, []);
+    assertWholeDag(honest, got);
+    assert.ok(peer.connected);
+  });
+
   it("height: blocks announced at a height their parents contradict", async () => {
     const liar = new LyingDag(honest, { height: (b: DagBlock) => b.height === 0 ? 0 : b.height + 1 });
     await syncWithLiar(liar, "height", true);

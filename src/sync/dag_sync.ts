@@ -14,9 +14,9 @@ import { InvType, type InvVect } from "../wire/invvect.ts";
 import { PROTOCOL_VERSION } from "../wire/protocol.ts";
 import type { BlockMessage } from "../wire/messages/block.ts";
 import type { Message } from "../wire/message.ts";
-import { Heap } from "./heap.ts";
 import { blockPayload } from "./payload.ts";
-import { PeerSlot, type Want } from "./slot.ts";
+import { PeerSlot } from "./slot.ts";
+import { SyncState } from "./state.ts";
 import type { BlockStore } from "./store.ts";
 import {
   type DagSyncOptions,
@@ -26,19 +26,10 @@ import {
   type SyncPeerSource,
   type SyncProgress,
 } from "./types.ts";
-import { BlockVerificationError, checkBlockContent, heightFromParents } from "./verify.ts";
+import { BlockVerificationError, checkBlockContent } from "./verify.ts";
 
 /** soterd's `MaxBlocksPerMsg`: a full `inv` answer to `getblocks`. */
 export const MAX_BLOCKS_PER_INV = 500;
-
-/** A block received and verified, waiting for its parents. */
-interface Held {
-  readonly want: Want;
-  readonly block: BlockMessage;
-  readonly payload: Uint8Array;
-  readonly from: PeerSlot;
-  missing: number;
-}
 
 function isSource(p: readonly Peer[] | SyncPeerSource): p is SyncPeerSource {
   return !Array.isArray(p);
@@ -77,31 +68,20 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   readonly #maxWindow: number;
   readonly #budget: number;
   readonly #slots = new Map<Peer, PeerSlot>();
-  readonly #known = new Map<string, number>();
-  readonly #wants = new Map<string, Want>();
-  readonly #queue = new Heap<Want>((a, b) => a.height < b.height || (a.height === b.height && a.seq < b.seq));
-  readonly #held = new Map<string, Held>();
-  readonly #waiting = new Map<string, Held[]>();
-  readonly #ready: SyncedBlock[] = [];
-  #seq = 0;
-  #heldBytes = 0;
+  readonly #s: SyncState;
   #started = false;
   #closed = false;
   #wake: (() => void) | undefined;
   #events: AsyncIterableIterator<SyncPeerEvent> | undefined;
   #start = 0;
-  #height = 0;
   #best = 0;
   #blocks = 0;
   #bytes = 0;
   #invalid = 0;
   #stalledPeers = 0;
-  #rerequested = 0;
   #noPeersSince: number | undefined;
   #noPeersTimer: unknown;
   #failure: Error | undefined;
-  /** The height up to which some peer listed every block (its cursor). */
-  #enumerated = 0;
   /** Peers that walked to their end and were not banned since. */
   readonly #walkers = new Set<PeerSlot>();
 
@@ -119,9 +99,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#source = isSource(options.peers) ? options.peers : undefined;
     this.#maxWindow = Math.max(1, Math.floor(options.window ?? 64));
     this.#budget = Math.max(1, options.maxBufferBytes ?? 32 * 1024 * 1024);
-    this.#known.set(hashToHex(options.network.genesisHash), 0);
-    this.#height = this.#store?.maxHeight ?? 0;
-    this.#enumerated = this.#store?.checkpoint ?? 0;
+    this.#s = new SyncState(this.#slots, options.network.genesisHash, options.store);
   }
 
   /**
@@ -133,17 +111,17 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     let inFlight = 0;
     for (const s of this.#slots.values()) inFlight += s.inFlight.size;
     return {
-      height: this.#height,
-      bestHeight: Math.max(this.#best, this.#height),
+      height: this.#s.height,
+      bestHeight: Math.max(this.#best, this.#s.height),
       blocks: this.#blocks,
       bytes: this.#bytes,
       peers: this.#slots.size,
-      pending: this.#wants.size + this.#held.size + this.#ready.length,
+      pending: this.#s.wants.size + this.#s.held.size + this.#s.ready.length,
       inFlight,
-      bufferedBytes: this.#heldBytes,
+      bufferedBytes: this.#s.heldBytes,
       invalid: this.#invalid,
       stalledPeers: this.#stalledPeers,
-      rerequested: this.#rerequested,
+      rerequested: this.#s.rerequested,
       elapsedMs: this.#started ? this.#clock.now() - this.#start : 0,
     };
   }
@@ -154,6 +132,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#s.closed = true;
     for (const s of [...this.#slots.values()]) this.#detach(s);
     void this.#events?.return?.();
     if (this.#noPeersTimer !== undefined) this.#clock.clearTimeout(this.#noPeersTimer);
@@ -181,14 +160,14 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
       this.#attachAll();
       let sinceCheckpoint = 0;
       for (;;) {
-        const item = this.#ready.shift();
+        const item = this.#s.ready.shift();
         if (item !== undefined) {
-          this.#heldBytes -= item.payload.length;
+          this.#s.heldBytes -= item.payload.length;
           if (this.#store !== undefined) {
             await this.#storeAdd(item);
             if (++sinceCheckpoint >= 256) {
               sinceCheckpoint = 0;
-              this.#store.setCheckpoint(this.#completeHeight());
+              this.#store.setCheckpoint(this.#s.completeHeight());
             }
           }
           this.#blocks++;
@@ -207,7 +186,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
       signal?.removeEventListener("abort", onAbort);
       // What was announced and not yet yielded bounds the checkpoint, so
       // take it before closing.
-      this.#store?.setCheckpoint(this.#completeHeight());
+      this.#store?.setCheckpoint(this.#s.completeHeight());
       this.close();
       if (this.#store !== undefined) {
         try {
@@ -237,39 +216,18 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#wake?.();
   }
 
-  #knownHeight(hex: string): number | undefined {
-    return this.#known.get(hex) ?? this.#store?.get(hex)?.height;
-  }
-
-  /** The height up to which every block announced so far was yielded. */
-  #completeHeight(): number {
-    let min = Infinity;
-    for (const w of this.#wants.values()) if (w.height < min) min = w.height;
-    for (const h of this.#held.values()) if (h.want.height < min) min = h.want.height;
-    for (const r of this.#ready) if (r.height < min) min = r.height;
-    return Math.max(0, Math.min(min - 1, this.#enumerated));
-  }
-
   #finished(): boolean {
-    if (this.#ready.length > 0) return false;
+    if (this.#s.ready.length > 0) return false;
     const live = [...this.#slots.values()];
     if (live.length === 0) {
       // Every peer left after walking to its end, with nothing left to fetch.
-      if (this.#walkers.size > 0 && this.#wants.size === 0) return this.#giveUpHeld();
+      if (this.#walkers.size > 0 && this.#s.wants.size === 0) return this.#s.giveUpHeld();
       return this.#waitForPeers();
     }
     this.#clearNoPeers();
     if (!live.every((s) => s.exhausted && !s.invPending)) return false;
-    if (this.#wants.size > 0) return false;
-    return this.#giveUpHeld();
-  }
-
-  /** Blocks still held wait for parents nobody can give: gives them up. */
-  #giveUpHeld(): boolean {
-    this.#held.clear();
-    this.#waiting.clear();
-    this.#heldBytes = 0;
-    return true;
+    if (this.#s.wants.size > 0) return false;
+    return this.#s.giveUpHeld();
   }
 
   #waitForPeers(): boolean {
@@ -282,7 +240,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         if (this.#slots.size > 0 || this.#closed) return;
         this.#failure = new SyncError(
           "no-peers",
-          `Cannot sync: no usable peer for ${wait} ms with ${this.#wants.size} blocks still to fetch; give more peers`,
+          `Cannot sync: no usable peer for ${wait} ms with ${this.#s.wants.size} blocks still to fetch; give more peers`,
         );
         this.#notify();
       }, wait);
@@ -355,15 +313,15 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#slots.delete(slot.peer);
     if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
     if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
-    for (const w of slot.inFlight.values()) this.#release(w, slot);
+    for (const w of slot.inFlight.values()) this.#s.release(w, slot);
     slot.inFlight.clear();
     // Closing keeps what is still wanted: it bounds the checkpoint.
     if (this.#closed) return;
     // Blocks only this peer announced cannot be had elsewhere.
-    for (const w of [...this.#wants.values()]) {
-      if (w.asked !== undefined || this.#fetchable(w)) continue;
+    for (const w of [...this.#s.wants.values()]) {
+      if (w.asked !== undefined || this.#s.fetchable(w)) continue;
       if ([...w.announcers.keys()].some((s) => s.alive)) w.tried.clear();
-      else this.#drop(w);
+      else this.#s.drop(w);
     }
     this.#pump();
     this.#notify();
@@ -394,7 +352,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     slot.window = Math.max(1, slot.window >> 1);
     for (const w of slot.inFlight.values()) {
       w.tried.add(slot);
-      this.#release(w, slot);
+      this.#s.release(w, slot);
     }
     slot.inFlight.clear();
     this.#pump();
@@ -403,94 +361,20 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   // ---------------------------------------------------------------------
   // Requests.
 
-  /** Whether a live peer may still deliver `w`. */
-  #fetchable(w: Want): boolean {
-    for (const s of this.#slots.values()) if (!w.tried.has(s)) return true;
-    return false;
-  }
-
-  #drop(w: Want): void {
-    this.#wants.delete(w.hex);
-    w.queued = false;
-    w.asked = undefined;
-  }
-
-  /** Puts a want back in the queue after its peer failed it. */
-  #release(w: Want, slot: PeerSlot): void {
-    if (w.asked !== slot) return;
-    w.asked = undefined;
-    this.#requeue(w);
-  }
-
   /**
    * Queues a want again, unless nobody can deliver it: when every live peer
    * failed it once, those that announced it get another try; when none of
    * them is left, it is given up.
    */
-  #requeue(w: Want): void {
-    // Closing keeps what is still wanted: it bounds the checkpoint.
-    if (this.#closed || !this.#wants.has(w.hex)) return;
-    if (!this.#fetchable(w)) {
-      if (![...w.announcers.keys()].some((s) => s.alive)) return this.#drop(w);
-      w.tried.clear();
-    }
-    this.#rerequested++;
-    if (!w.queued) {
-      w.queued = true;
-      this.#queue.push(w);
-    }
-  }
-
-  #bufferFull(): boolean {
-    let inFlight = 0;
-    let size = 0;
-    for (const s of this.#slots.values()) {
-      inFlight += s.inFlight.size;
-      size = Math.max(size, s.avgSize);
-    }
-    return this.#heldBytes + inFlight * size >= this.#budget;
-  }
-
-  #order(): PeerSlot[] {
-    // Fastest first, then in a random order drawn when each peer joined.
-    return [...this.#slots.values()].sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0) || a.key - b.key);
-  }
 
   #pump(): void {
     if (this.#closed) return;
-    const slots = this.#order();
+    const slots = this.#s.orderedSlots();
     for (const slot of slots) {
       if (!slot.alive || slot.invPending || slot.exhausted) continue;
-      if (this.#queue.size < MAX_BLOCKS_PER_INV && !this.#bufferFull()) this.#askBlocks(slot);
+      if (this.#s.queue.size < MAX_BLOCKS_PER_INV && !this.#s.bufferFull(this.#budget)) this.#askBlocks(slot);
     }
-    const batches = new Map<PeerSlot, Want[]>();
-    const skipped: Want[] = [];
-    for (const slot of slots) {
-      const batch: Want[] = [];
-      let scanned = 0;
-      while (slot.inFlight.size + batch.length < slot.window && !this.#bufferFull() && scanned < 256) {
-        const w = this.#queue.pop();
-        if (w === undefined) break;
-        w.queued = false;
-        if (!this.#wants.has(w.hex) || w.asked !== undefined) continue;
-        scanned++;
-        const announced = w.announcers.has(slot);
-        const others = [...w.announcers.keys()].some((s) => s.alive && s !== slot && !w.tried.has(s));
-        if (w.tried.has(slot) || (!announced && others)) {
-          skipped.push(w);
-          continue;
-        }
-        w.asked = slot;
-        batch.push(w);
-        slot.inFlight.set(w.hex, w);
-      }
-      for (const w of skipped.splice(0)) {
-        w.queued = true;
-        this.#queue.push(w);
-      }
-      if (batch.length > 0) batches.set(slot, batch);
-    }
-    for (const [slot, batch] of batches) {
+    for (const [slot, batch] of this.#s.plan(slots, this.#budget)) {
       const type = slot.peer.witnessEnabled ? InvType.WITNESS_BLOCK : InvType.BLOCK;
       const invList: InvVect[] = batch.map((w) => ({ type, hash: w.hash, height: w.height }));
       if (slot.inFlight.size === batch.length) slot.mark = this.#clock.now();
@@ -556,7 +440,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
       if (++blocks > MAX_BLOCKS_PER_INV) break;
       if (iv.height > max) max = iv.height;
       const hex = hashToHex(iv.hash);
-      const known = this.#knownHeight(hex);
+      const known = this.#s.knownHeight(hex);
       if (known !== undefined) {
         if (known !== iv.height) {
           const detail = `announced at height ${iv.height}, but its parents put it at ${known}`;
@@ -565,38 +449,16 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         continue;
       }
       // Received already, waiting for a parent.
-      if (this.#held.has(hex)) continue;
-      let w = this.#wants.get(hex);
-      if (w === undefined) {
-        w = {
-          hash: iv.hash.slice(),
-          hex,
-          height: iv.height,
-          seq: this.#seq++,
-          announcers: new Map(),
-          tried: new Set(),
-          asked: undefined,
-          queued: true,
-        };
-        this.#wants.set(hex, w);
-        this.#queue.push(w);
-      }
-      w.announcers.set(slot, iv.height);
+      if (this.#s.held.has(hex)) continue;
+      this.#s.want(iv.hash, iv.height, slot, iv.height);
     }
     if (max > this.#best) this.#best = max;
     if (slot.invPending) {
       slot.invPending = false;
       if (slot.invTimer !== undefined) this.#clock.clearTimeout(slot.invTimer);
       slot.invTimer = undefined;
-      if (blocks >= MAX_BLOCKS_PER_INV) {
-        // The last height may be cut short: ask from just below it again.
-        slot.cursor = max - 1 > slot.cursor ? max - 1 : max;
-      } else {
-        slot.exhausted = true;
-        this.#walkers.add(slot);
-        if (max > slot.cursor) slot.cursor = max;
-      }
-      if (slot.cursor > this.#enumerated) this.#enumerated = slot.cursor;
+      if (slot.answered(blocks >= MAX_BLOCKS_PER_INV, max)) this.#walkers.add(slot);
+      if (slot.cursor > this.#s.enumerated) this.#s.enumerated = slot.cursor;
     } else if (blocks > 0) {
       // An announcement of new blocks: there is more to walk.
       slot.exhausted = false;
@@ -609,10 +471,17 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     for (const iv of list) {
       const w = slot.inFlight.get(hashToHex(iv.hash));
       if (w === undefined) continue;
+      if (w.blame?.slot === slot) {
+        // It served a block and cannot give the parent it names.
+        slot.inFlight.delete(w.hex);
+        this.#s.drop(w);
+        const detail = `parent ${w.hex} is neither known nor announced by any peer, nor can the peer give it`;
+        return this.#ban(slot, new BlockVerificationError("unknown-parent", w.blame.child, slot.addr, detail));
+      }
       slot.inFlight.delete(w.hex);
       w.tried.add(slot);
       w.announcers.delete(slot);
-      this.#release(w, slot);
+      this.#s.release(w, slot);
     }
     slot.mark = this.#clock.now();
     this.#arm(slot);
@@ -626,12 +495,12 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     const hex = hashToHex(headerHash);
     let w = slot.inFlight.get(hex);
     if (w === undefined) {
-      const other = this.#wants.get(hex);
+      const other = this.#s.wants.get(hex);
       if (other !== undefined) {
         // A late answer to a request given up on (or given to another
         // peer) since: take it.
         w = other;
-      } else if (this.#knownHeight(hex) !== undefined || this.#held.has(hex)) {
+      } else if (this.#s.knownHeight(hex) !== undefined || this.#s.held.has(hex)) {
         return;
       } else {
         // Not a block anyone asked for: it answers this peer's oldest request.
@@ -639,7 +508,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
         if (oldest === undefined) return;
         const detail = `its header hashes to ${hex}`;
         slot.inFlight.delete(oldest.hex);
-        this.#release(oldest, slot);
+        this.#s.release(oldest, slot);
         return this.#ban(slot, new BlockVerificationError("hash", oldest.hex, slot.addr, detail));
       }
     }
@@ -647,74 +516,19 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     if (w.asked === slot) w.asked = undefined;
     slot.recordDelivery(payload.length, this.#clock.now(), this.#maxWindow);
     this.#arm(slot);
-    if (!this.#wants.has(hex)) return this.#pump();
+    if (!this.#s.wants.has(hex)) return this.#pump();
     const problem = checkBlockContent(block, headerHash, w.hash, this.#o.network, this.#hasher);
     if (problem !== undefined) {
-      w.tried.add(slot);
-      w.announcers.delete(slot);
-      this.#requeue(w);
+      this.#s.failedBy(w, slot);
       return this.#ban(slot, new BlockVerificationError(problem.kind, hex, slot.addr, problem.detail));
     }
-    let missing = 0;
-    for (const p of block.parents.parents) {
-      const ph = hashToHex(p.hash);
-      if (this.#knownHeight(ph) !== undefined) continue;
-      if (this.#wants.has(ph) || this.#held.has(ph)) {
-        missing++;
-        continue;
-      }
-      w.tried.add(slot);
-      w.announcers.delete(slot);
-      this.#requeue(w);
-      const detail = `parent ${ph} is neither known nor announced by any peer`;
+    const unknown = this.#s.take(w, block, payload, slot, (s, err) => this.#ban(s, err));
+    if (unknown !== undefined) {
+      this.#s.failedBy(w, slot);
+      const detail = `parent ${unknown} is neither known nor announced by any peer`;
       return this.#ban(slot, new BlockVerificationError("unknown-parent", hex, slot.addr, detail));
-    }
-    this.#wants.delete(hex);
-    const held: Held = { want: w, block, payload, from: slot, missing };
-    this.#heldBytes += payload.length;
-    if (missing === 0) this.#accept(held);
-    else {
-      this.#held.set(hex, held);
-      for (const p of block.parents.parents) {
-        const ph = hashToHex(p.hash);
-        if (this.#knownHeight(ph) !== undefined) continue;
-        const list = this.#waiting.get(ph);
-        if (list === undefined) this.#waiting.set(ph, [held]);
-        else list.push(held);
-      }
     }
     this.#pump();
     this.#notify();
-  }
-
-  /** A held block whose parents are all known: check its height, then make it ready, then its children. */
-  #accept(first: Held): void {
-    const stack = [first];
-    while (stack.length > 0) {
-      const h = stack.pop()!;
-      const hex = h.want.hex;
-      this.#held.delete(hex);
-      const height = heightFromParents(h.block.parents.parents.map((p) => this.#knownHeight(hashToHex(p.hash))!));
-      for (const [s, announced] of h.want.announcers) {
-        if (announced !== height && s.alive) {
-          const detail = `announced at height ${announced}, but its parents put it at ${height}`;
-          this.#ban(s, new BlockVerificationError("height", hex, s.addr, detail));
-        }
-      }
-      this.#known.set(hex, height);
-      if (height > this.#height) this.#height = height;
-      this.#ready.push({
-        hash: h.want.hash,
-        hex,
-        height,
-        block: h.block,
-        payload: h.payload,
-        from: h.from.addr,
-      });
-      const children = this.#waiting.get(hex);
-      if (children === undefined) continue;
-      this.#waiting.delete(hex);
-      for (const c of children) if (--c.missing === 0) stack.push(c);
-    }
   }
 }

@@ -26,6 +26,10 @@ export interface Want {
   asked: PeerSlot | undefined;
   /** Whether it waits in the queue. */
   queued: boolean;
+  /** How many generations of unannounced parents led to it (0: announced). */
+  chase: number;
+  /** For a parent nobody announced: the peer that served its child, and the child. */
+  blame: { readonly slot: PeerSlot; readonly child: string } | undefined;
 }
 
 /** Smoothing of the throughput estimate (weight of the newest sample). */
@@ -112,5 +116,24 @@ export class PeerSlot {
   timeout(min: number, max: number): number {
     if (this.rate === undefined || this.rate <= 0) return min;
     return Math.min(max, Math.max(min, DEADLINE_FACTOR * this.avgSize / this.rate));
+  }
+
+  /**
+   * Takes the answer to its `getblocks`: a full one moves the cursor to
+   * just below its last height (a height cut by the limit is asked again),
+   * a short one means the peer has nothing more.
+   *
+   * @param full Whether the answer held the most blocks allowed.
+   * @param max The greatest height in it (-1 for none).
+   * @returns `true` when the peer has walked to its end.
+   */
+  answered(full: boolean, max: number): boolean {
+    if (full) {
+      this.cursor = max - 1 > this.cursor ? max - 1 : max;
+      return false;
+    }
+    this.exhausted = true;
+    if (max > this.cursor) this.cursor = max;
+    return true;
   }
 }
