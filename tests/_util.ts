@@ -165,6 +165,61 @@ export function hexCodec<M>(codec: MessageCodec<M>): {
   };
 }
 
+// ---- allocation ----
+
+/** The constructors {@linkcode allocatedLengths} watches. */
+const WATCHED = ["Array", "Uint8Array", "ArrayBuffer"] as const;
+
+/**
+ * Runs `fn` (synchronous) and reports the length of every array, byte
+ * array and buffer it made from a length (`new Array(n)`, `Array(n)`,
+ * `new Uint8Array(n)`, `new ArrayBuffer(n)`; a view on an existing buffer
+ * is not counted): a decoder that allocates in proportion to a count it
+ * read, rather than to its input, shows here, whatever the machine's speed.
+ */
+export function allocatedLengths<T>(fn: () => T): { value: T; lengths: number[] } {
+  const lengths: number[] = [];
+  const g = globalThis as unknown as Record<string, unknown>;
+  const saved = WATCHED.map((name) => g[name]);
+  const record = (args: unknown[]) => {
+    if (args.length === 1 && typeof args[0] === "number") lengths.push(args[0]);
+  };
+  for (const name of WATCHED) {
+    const ctor = g[name] as new (...args: unknown[]) => object;
+    const proxy: object = new Proxy(ctor, {
+      construct(target, args, newTarget) {
+        record(args);
+        return Reflect.construct(target, args, newTarget === proxy ? target : newTarget);
+      },
+      apply(target, self, args) {
+        record(args);
+        return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, self, args);
+      },
+    });
+    g[name] = proxy;
+  }
+  try {
+    return { value: fn(), lengths };
+  } finally {
+    WATCHED.forEach((name, i) => g[name] = saved[i]);
+  }
+}
+
+/**
+ * Runs `fn`, which reads `input`, and fails if it made an array, byte
+ * array or buffer longer than the input (or than 64, the room of
+ * fixed-size fields such as a hash): what a decoder allocates must follow
+ * the bytes it has, never a count it read.
+ *
+ * @returns What `fn` returned.
+ */
+export function allocatingByInput<T>(input: Uint8Array, what: string, fn: () => T): T {
+  const { value, lengths } = allocatedLengths(fn);
+  const most = lengths.reduce((a, b) => Math.max(a, b), 0);
+  assert.ok(most <= Math.max(input.length, 64), `${what}: ${input.length} bytes made a length of ${most}`);
+  return value;
+}
+
 // ---- time ----
 
 /** Rejects when `promise` takes longer than `ms` of real time. */

@@ -189,19 +189,17 @@ describe("block: round trips", () => {
     assert.equal(r.remaining, 1);
   });
 
-  it("decodes a 1 MB block of 4000 transactions quickly", () => {
+  // Its speed is measured by bench/codec.bench.ts, not asserted here.
+  it("decodes a 1 MB block of 4000 transactions", () => {
     const block = dagBlock();
     const tx = block.transactions[1]!;
     tx.txIn[0]!.signatureScript = new Uint8Array(250).fill(3);
     block.transactions = Array.from({ length: 4000 }, () => tx);
     const bytes = encodeBlock(block);
     assert.ok(bytes.length > 1_000_000);
-    const start = performance.now();
     const decoded = decodeBlock(bytes);
-    const ms = performance.now() - start;
     assert.equal(decoded.transactions.length, 4000);
     assert.deepEqual(decoded.transactions[3999], tx);
-    assert.ok(ms < 1000, `took ${ms} ms`);
   });
 });
 
