@@ -3,16 +3,7 @@
 // behaves like a plain object.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type BlockMessage,
-  decodePayload,
-  encodePayload,
-  MessageError,
-  PROTOCOL_VERSION,
-  Reader,
-  readTx,
-  type Tx,
-} from "../mod.ts";
+import { type BlockMessage, decodePayload, encodePayload, MessageError, Reader, readTx, type Tx } from "../mod.ts";
 import { makeBlock, makeTx, prng } from "../bench/fixtures.ts";
 
 function sample(): BlockMessage {
