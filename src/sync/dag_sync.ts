@@ -79,7 +79,6 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   #bytes = 0;
   #invalid = 0;
   #stalledPeers = 0;
-  #noPeersSince: number | undefined;
   #noPeersTimer: unknown;
   #failure: Error | undefined;
   /** Peers that walked to their end and were not banned since. */
@@ -135,7 +134,7 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
     this.#s.closed = true;
     for (const s of [...this.#slots.values()]) this.#detach(s);
     void this.#events?.return?.();
-    if (this.#noPeersTimer !== undefined) this.#clock.clearTimeout(this.#noPeersTimer);
+    this.#clearNoPeers();
     this.#notify();
   }
 
@@ -231,25 +230,21 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
   }
 
   #waitForPeers(): boolean {
-    const now = this.#clock.now();
-    if (this.#noPeersSince === undefined) {
-      this.#noPeersSince = now;
-      const wait = this.#o.peerWaitTimeout ?? 30_000;
-      this.#noPeersTimer = this.#clock.setTimeout(() => {
-        this.#noPeersTimer = undefined;
-        if (this.#slots.size > 0 || this.#closed) return;
-        this.#failure = new SyncError(
-          "no-peers",
-          `Cannot sync: no usable peer for ${wait} ms with ${this.#s.wants.size} blocks still to fetch; give more peers`,
-        );
-        this.#notify();
-      }, wait);
-    }
+    if (this.#noPeersTimer !== undefined) return false;
+    const wait = this.#o.peerWaitTimeout ?? 30_000;
+    this.#noPeersTimer = this.#clock.setTimeout(() => {
+      this.#noPeersTimer = undefined;
+      if (this.#slots.size > 0 || this.#closed) return;
+      this.#failure = new SyncError(
+        "no-peers",
+        `Cannot sync: no usable peer for ${wait} ms with ${this.#s.wants.size} blocks still to fetch; give more peers`,
+      );
+      this.#notify();
+    }, wait);
     return false;
   }
 
   #clearNoPeers(): void {
-    this.#noPeersSince = undefined;
     if (this.#noPeersTimer !== undefined) this.#clock.clearTimeout(this.#noPeersTimer);
     this.#noPeersTimer = undefined;
   }
@@ -439,18 +434,8 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
       // we keep on a peer's word.
       if (++blocks > MAX_BLOCKS_PER_INV) break;
       if (iv.height > max) max = iv.height;
-      const hex = hashToHex(iv.hash);
-      const known = this.#s.knownHeight(hex);
-      if (known !== undefined) {
-        if (known !== iv.height) {
-          const detail = `announced at height ${iv.height}, but its parents put it at ${known}`;
-          return this.#ban(slot, new BlockVerificationError("height", hex, slot.addr, detail));
-        }
-        continue;
-      }
-      // Received already, waiting for a parent.
-      if (this.#s.held.has(hex)) continue;
-      this.#s.want(iv.hash, iv.height, slot, iv.height);
+      const lie = this.#s.announce(iv, slot);
+      if (lie !== undefined) return this.#ban(slot, lie);
     }
     if (max > this.#best) this.#best = max;
     if (slot.invPending) {

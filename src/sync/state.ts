@@ -7,6 +7,7 @@
  */
 import type { Peer } from "../peer/peer.ts";
 import { hashToHex } from "../wire/hex.ts";
+import type { InvVect } from "../wire/invvect.ts";
 import type { BlockMessage } from "../wire/messages/block.ts";
 import { Heap } from "./heap.ts";
 import type { PeerSlot, Want } from "./slot.ts";
@@ -315,6 +316,26 @@ export class SyncState {
       if (list === undefined) this.waiting.set(ph, [held]);
       else list.push(held);
     }
+    return undefined;
+  }
+
+  /**
+   * Takes one block of a peer's `inv`: wanted unless known or held.
+   *
+   * @param iv The inventory vector.
+   * @param slot The peer.
+   * @returns An error when the peer announces a known block at another height.
+   */
+  announce(iv: InvVect, slot: PeerSlot): BlockVerificationError | undefined {
+    const hex = hashToHex(iv.hash);
+    const known = this.knownHeight(hex);
+    if (known !== undefined) {
+      if (known === iv.height) return undefined;
+      const detail = `announced at height ${iv.height}, but its parents put it at ${known}`;
+      return new BlockVerificationError("height", hex, slot.addr, detail);
+    }
+    // Received already, waiting for a parent.
+    if (!this.held.has(hex)) this.want(iv.hash, iv.height, slot, iv.height);
     return undefined;
   }
 }
