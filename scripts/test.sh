@@ -28,7 +28,7 @@ deno fmt --check
 step "deno lint"
 deno lint
 step "deno check"
-deno check mod.ts cli.ts src/ tests/ bench/ examples/
+deno check mod.ts cli.ts sim.ts src/ tests/ bench/ examples/
 step "README code blocks type-check"
 deno check --doc-only README.md
 step "JSDoc examples run"
