@@ -39,6 +39,15 @@ describe("Pool on the simulator", () => {
     assert.ok(r.checks > 1000, `only ${r.checks} checkpoints`);
   });
 
+  it("sees an eclipse when there is one: with no honest node the attacker takes one slot per group", async () => {
+    // A control of the check itself: every address the pool can learn is
+    // the attacker's, so the one-per-group rule is all that is left.
+    const r = await runPoolScenario({ ...CI, honest: 0, minutes: 3, restartEvery: 60 });
+    assert.equal(r.maxAttackerOutbound, CI.attackerGroups);
+    assert.equal(r.honestJoins, 0);
+    assert.match(r.violation ?? "", /of 8 outbound slots/);
+  });
+
   it("gives the same trace hash for the same seed, another for another seed", async () => {
     const small = { ...CI, minutes: 8, restartEvery: 4 };
     const a = await runPoolScenario(small);
