@@ -25,10 +25,12 @@ Commands:
   listen   Accept peers and log them (their version, their messages, why they
            left) until Ctrl-C.
   crawl    From seed nodes, map the reachable network: ask each node for the
-           addresses it knows (getaddr, getaddrcache) and contact those too,
-           a few at a time, with a live progress line; then print a table of
-           each node's user agent, protocol version, services, height, ping
-           latency and how many addresses it gave (--json: everything).
+           addresses it knows (getaddr; getaddrcache only when getaddr gave
+           none, as it crashes soterd 4.2.0 nodes that know an IPv6 address)
+           and contact those too, a few at a time, with a live progress line;
+           then print a table of each node's user agent, protocol version,
+           services, height, ping latency and how many addresses it gave
+           (--json: everything).
   sync     Download the blockDAG from the nodes given, all at once, verify
            each block, and store it in --dir, with a progress bar; then print
            the blocks and bytes stored, the tips reached and the time taken.
