@@ -311,8 +311,8 @@ export class PoolCore {
     if (e.req !== undefined) {
       if (peer.protocolVersion >= NET_ADDRESS_TIME_VERSION && o.addrManager.needMoreAddresses()) {
         void peer.queueMessage({ command: "getaddr" });
-        // soterd ignores getaddr on simnet but always answers getaddrcache.
-        void peer.queueMessage({ command: "getaddrcache" });
+        // soterd ignores getaddr on simnet but answers getaddrcache, when it does not crash on it.
+        if (o.askAddrCache) void peer.queueMessage({ command: "getaddrcache" });
       }
       const addr = e.req.addr;
       this.#book(() => o.addrManager.good(addr));

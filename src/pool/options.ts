@@ -78,6 +78,14 @@ export interface PoolOptions {
    * group `local`). Default `false`, as soterd.
    */
   allowUnroutable?: boolean;
+  /**
+   * Also ask outbound peers for `getaddrcache` when the address book needs
+   * addresses. soterd ignores `getaddr` on simnet but answers
+   * `getaddrcache`; yet soterd 4.2.0 crashes (a nil-pointer panic in its
+   * `addrcache` reply) once it knows an IPv6 address or peer, so this is
+   * off by default: turn it on only for nodes known to survive it.
+   */
+  askAddrCache?: boolean;
   /** Outbound peers to keep (soterd: 8, lowered to `maxPeers` if above it). */
   targetOutbound?: number;
   /** Peers in all, inbound and outbound (soterd `--maxpeers`: 125). */
@@ -153,6 +161,7 @@ export interface ResolvedPoolOptions {
   readonly addrManager: AddrManager;
   readonly ownAddrManager: boolean;
   readonly allowUnroutable: boolean;
+  readonly askAddrCache: boolean;
   readonly targetOutbound: number;
   readonly maxPeers: number;
   readonly addPeers: readonly string[];
@@ -264,6 +273,7 @@ export function resolvePoolOptions(o: PoolOptions): ResolvedPoolOptions {
     addrManager,
     ownAddrManager: o.addrManager === undefined,
     allowUnroutable,
+    askAddrCache: o.askAddrCache ?? false,
     targetOutbound,
     maxPeers,
     addPeers: o.addPeers ?? [],
