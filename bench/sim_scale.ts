@@ -3,8 +3,9 @@
 // trickled), reporting wall time, CPU time, events per second and memory
 // per simulated peer as the median (min-max) of several passes.
 //
-//   deno run -A --v8-flags=--max-semi-space-size=64 bench/sim_scale.ts [--peers N] [--minutes M] [--passes P] [--window MS] [--json]
-//   bun bench/sim_scale.ts ...      npx tsx bench/sim_scale.ts ...
+//   bun bench/sim_scale.ts [--peers N] [--minutes M] [--passes P] [--window MS] [--json]
+//   deno run -A --v8-flags=--expose-gc,--max-semi-space-size=64 bench/sim_scale.ts ...
+//   node --expose-gc --import tsx bench/sim_scale.ts ...
 //
 // The machine may be shared: wall time then exceeds CPU time; both are shown.
 import process from "node:process";
@@ -66,6 +67,8 @@ async function pass(n: number): Promise<Pass> {
   });
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  // Live memory, not garbage (Bun always; Deno and Node with --v8-flags=--expose-gc / --expose-gc).
+  collect();
   const heap1 = process.memoryUsage().heapUsed;
   const result: Pass = {
     wallMs,

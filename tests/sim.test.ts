@@ -91,6 +91,37 @@ describe("SimRandom", () => {
 });
 
 describe("SimNet hosts and connections", () => {
+  it("adding a host and its traffic changes nothing the others draw", async () => {
+    async function run(extra: boolean): Promise<string[]> {
+      const net = new SimNet({ seed: 8, traceData: true, trace: { keep: true } });
+      const [a, b] = [net.host({ ipv4: true }), net.host({ ipv4: true })];
+      if (extra) {
+        const c = net.host({ ipv4: true });
+        const l = await a.listen({ port: 7 });
+        void (async () => {
+          for await (const conn of l) conn.close();
+        })();
+        void c.connect(a.ipv4!, 7).then((conn) => conn.close());
+      }
+      const l = await b.listen({ port: 9 });
+      const got: Uint8Array[] = [];
+      void (async () => {
+        for await (const conn of l) await readAll(conn, got);
+      })();
+      const sent = a.connect(b.ipv4!, 9).then(async (conn) => {
+        const w = conn.writable.getWriter();
+        for (let i = 0; i < 20; i++) await w.write(new Uint8Array(1000));
+        conn.close();
+      });
+      await net.run({ until: sent });
+      await net.run({ for: 60_000 });
+      return net.trace.lines().filter((l) => / h0->h1 /.test(l)).map((l) => l.replace(/ c\d+ /, " "));
+    }
+    const alone = await run(false);
+    assert.ok(alone.length >= 20, alone.join("\n"));
+    assert.deepEqual(await run(true), alone);
+  });
+
   it("spreads hosts over realistic IPv4 /16 and IPv6 /32 groups, all unique", () => {
     const net = new SimNet({ seed: 5 });
     for (let i = 0; i < 500; i++) net.host();

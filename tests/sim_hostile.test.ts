@@ -59,13 +59,9 @@ class Raw {
     }
   }
 
-  async write(bytes: Uint8Array): Promise<boolean> {
-    try {
-      await this.#writer.write(bytes);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Writes bytes; `false` once the connection is gone. */
+  write(bytes: Uint8Array): Promise<boolean> {
+    return this.#writer.write(bytes).then(() => true, () => false);
   }
 
   send(msg: Message): Promise<boolean> {

@@ -91,6 +91,7 @@ export class SimNet {
   readonly #byIp = new Map<string, Host>();
   readonly #fabric: HostNet & LinkNet;
   readonly #links = new Set<Link>();
+  readonly #pairLinks = new Map<string, number>();
   #partitions: Partition[] = [];
   readonly #held = new Set<Pipe>();
   #errors: unknown[] = [];
@@ -439,6 +440,11 @@ export class SimNet {
     const n = ++this.#linkCount;
     const name = `c${n}`;
     const f = this.#fabric;
+    // The link's stream is named after its two hosts and their own count of
+    // links, so a connection elsewhere does not change its draws.
+    const pair = `${(a.host as Host).index}>${(b.host as Host).index}`;
+    const k = (this.#pairLinks.get(pair) ?? 0) + 1;
+    this.#pairLinks.set(pair, k);
     const link = new Link(
       f,
       name,
@@ -446,7 +452,7 @@ export class SimNet {
       b,
       [f.source(), f.source(), f.source()],
       profile,
-      this.#root.fork(`link ${n}`),
+      this.#root.fork(`link ${pair} ${k}`),
     );
     this.#links.add(link);
     return link;
