@@ -8,12 +8,10 @@
  *
  * @module
  */
-import { InvType, type InvVect } from "../wire/invvect.ts";
+import type { InvVect } from "../wire/invvect.ts";
 import type { Message } from "../wire/message.ts";
-import { MAX_ADDR_PER_MSG } from "../wire/messages/addr.ts";
 import type { AddrCacheMessage } from "../wire/messages/addrcache.ts";
 import type { NetAddress } from "../wire/netaddress.ts";
-import type { MessageEncoding } from "../wire/protocol.ts";
 import {
   type MessagesOptions,
   type PeerConfig,
@@ -24,8 +22,8 @@ import {
 import type { Conn, NetAddr } from "./conn.ts";
 import type { DisconnectError } from "./errors.ts";
 import { outboundNetAddress } from "./handshake.ts";
-import { encodeFrame, enqueue, pushReject, queueInternal } from "./output.ts";
-import { locatorMessage, randomSubset, RepeatFilter, splitAddrCache } from "./push.ts";
+import { pushReject } from "./output.ts";
+import { LocatorPusher, pushAddr, pushAddrCache, queueInventory, queueMessage } from "./send.ts";
 import { Session } from "./session.ts";
 import type { PeerStats } from "./stats.ts";
 
@@ -70,8 +68,7 @@ export type { MessagesOptions, QueueMessageOptions } from "./config.ts";
  */
 export class Peer implements AsyncDisposable {
   readonly #s: Session;
-  #prevGetBlocks: RepeatFilter | undefined;
-  #prevGetHeaders: RepeatFilter | undefined;
+  readonly #locators = new LocatorPusher();
 
   private constructor(cfg: ResolvedConfig, inbound: boolean, addr: string, na: NetAddress | undefined) {
     this.#s = new Session(this, cfg, inbound, addr, na);
@@ -256,16 +253,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   queueMessage(msg: Message, options: QueueMessageOptions = {}): Promise<boolean> {
-    const s = this.#s;
-    if (s.phase === "closed" || s.phase === "new") return Promise.resolve(false);
-    const encoding: MessageEncoding = options.encoding ?? "base";
-    const frame = encodeFrame(s, msg, s.state.pver, encoding);
-    let settle!: (written: boolean) => void;
-    const promise = new Promise<boolean>((resolve) => {
-      settle = resolve;
-    });
-    if (!enqueue(s, msg, encoding, frame, settle)) settle(false);
-    return promise;
+    return queueMessage(this.#s, msg, options.encoding ?? "base");
   }
 
   /**
@@ -285,14 +273,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   queueInventory(iv: InvVect): void {
-    const s = this.#s;
-    if (s.trickle.isKnown(iv)) return;
-    if (!this.connected || !s.state.versionKnown) return;
-    if (iv.type === InvType.BLOCK || iv.type === InvType.WITNESS_BLOCK) {
-      queueInternal(s, { command: "inv", invList: [iv] });
-      return;
-    }
-    s.trickle.add(iv);
+    queueInventory(this.#s, iv, this.connected);
   }
 
   /**
@@ -318,10 +299,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushAddrMsg(addresses: readonly NetAddress[]): NetAddress[] {
-    if (addresses.length === 0) return [];
-    const list = randomSubset(addresses, MAX_ADDR_PER_MSG, this.#s.cfg.random);
-    void this.queueMessage({ command: "addr", addrList: list });
-    return list;
+    return pushAddr(this.#s, addresses);
   }
 
   /**
@@ -340,9 +318,7 @@ export class Peer implements AsyncDisposable {
     outbound: readonly NetAddress[],
     known: readonly NetAddress[],
   ): AddrCacheMessage[] {
-    const msgs = splitAddrCache(inbound, outbound, known);
-    for (const m of msgs) void this.queueMessage(m);
-    return msgs;
+    return pushAddrCache(this.#s, inbound, outbound, known);
   }
 
   /**
@@ -362,7 +338,7 @@ export class Peer implements AsyncDisposable {
    * ```
    */
   pushGetBlocksMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    return this.#pushLocator("getblocks", this.#prevGetBlocks ??= new RepeatFilter(true), locator, stopHash);
+    return this.#locators.push(this.#s, "getblocks", locator, stopHash);
   }
 
   /**
@@ -376,7 +352,7 @@ export class Peer implements AsyncDisposable {
    * @throws {MessageError} for more than one locator height.
    */
   pushGetHeadersMsg(locator: readonly number[], stopHash: Uint8Array): boolean {
-    return this.#pushLocator("getheaders", this.#prevGetHeaders ??= new RepeatFilter(false), locator, stopHash);
+    return this.#locators.push(this.#s, "getheaders", locator, stopHash);
   }
 
   /**
@@ -582,18 +558,5 @@ export class Peer implements AsyncDisposable {
    */
   toString(): string {
     return this.#s.toString();
-  }
-
-  /** Queues a getblocks or getheaders unless it repeats the previous one. */
-  #pushLocator(
-    command: "getblocks" | "getheaders",
-    previous: RepeatFilter,
-    locator: readonly number[],
-    stopHash: Uint8Array,
-  ): boolean {
-    if (previous.isRepeat(locator, stopHash)) return false;
-    void this.queueMessage(locatorMessage(command, locator, stopHash));
-    previous.record(locator, stopHash);
-    return true;
   }
 }

@@ -9,12 +9,12 @@ import { defaultHasher } from "../hash/hasher.ts";
 import { type Clock, systemClock } from "../peer/clock.ts";
 import type { Peer } from "../peer/peer.ts";
 import { cryptoRandom, type RandomSource } from "../peer/random.ts";
-import { hashToHex, ZERO_HASH } from "../wire/hex.ts";
+import { hashToHex } from "../wire/hex.ts";
 import { InvType, type InvVect } from "../wire/invvect.ts";
-import { PROTOCOL_VERSION } from "../wire/protocol.ts";
 import type { BlockMessage } from "../wire/messages/block.ts";
 import type { Message } from "../wire/message.ts";
 import { blockPayload } from "./payload.ts";
+import { armBlockDeadline, askBlocks, askData } from "./requests.ts";
 import { PeerSlot } from "./slot.ts";
 import { SyncState } from "./state.ts";
 import type { BlockStore } from "./store.ts";
@@ -370,45 +370,22 @@ export class DagSync implements AsyncIterable<SyncedBlock> {
       if (this.#s.queue.size < MAX_BLOCKS_PER_INV && !this.#s.bufferFull(this.#budget)) this.#askBlocks(slot);
     }
     for (const [slot, batch] of this.#s.plan(slots, this.#budget)) {
-      const type = slot.peer.witnessEnabled ? InvType.WITNESS_BLOCK : InvType.BLOCK;
-      const invList: InvVect[] = batch.map((w) => ({ type, hash: w.hash, height: w.height }));
-      if (slot.inFlight.size === batch.length) slot.mark = this.#clock.now();
-      void slot.peer.queueMessage({ command: "getdata", invList });
+      askData(slot, batch, this.#clock.now());
       this.#arm(slot);
     }
   }
 
   #askBlocks(slot: PeerSlot): void {
-    slot.invPending = true;
-    // Straight to the queue: the peer's repeat filter must not eat a
-    // request that asks again from the same height.
-    void slot.peer.queueMessage({
-      command: "getblocks",
-      protocolVersion: PROTOCOL_VERSION,
-      blockLocatorHeight: [slot.cursor],
-      hashStop: ZERO_HASH,
-    });
-    const wait = this.#o.invTimeout ?? 30_000;
-    slot.invTimer = this.#clock.setTimeout(() => {
-      slot.invTimer = undefined;
-      if (!slot.invPending) return;
-      slot.invPending = false;
-      this.#stall(slot, `no inv within ${wait} ms of getblocks`);
-    }, wait);
+    askBlocks(slot, this.#clock, this.#o.invTimeout ?? 30_000, this.#onStall);
   }
 
   /** (Re)starts the deadline of a peer's oldest request. */
   #arm(slot: PeerSlot): void {
-    if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
-    slot.timer = undefined;
-    if (slot.inFlight.size === 0 || !slot.alive) return;
-    const timeout = slot.timeout(this.#o.minBlockTimeout ?? 5_000, this.#o.maxBlockTimeout ?? 120_000);
-    const due = slot.mark + timeout - this.#clock.now();
-    slot.timer = this.#clock.setTimeout(() => {
-      slot.timer = undefined;
-      this.#stall(slot, `no block within ${Math.round(timeout)} ms`);
-    }, due);
+    const o = this.#o;
+    armBlockDeadline(slot, this.#clock, o.minBlockTimeout ?? 5_000, o.maxBlockTimeout ?? 120_000, this.#onStall);
   }
+
+  readonly #onStall = (slot: PeerSlot, what: string): void => this.#stall(slot, what);
 
   // ---------------------------------------------------------------------
   // Messages.
