@@ -44,6 +44,7 @@ export type { Conn, NetAddr } from "./conn.ts";
 export { ConfigError, DisconnectError, type DisconnectReason, PeerError, type PeerErrorOptions } from "./errors.ts";
 export { invKey, LruSet, MAX_SENT_NONCES, sharedSentNonces } from "./lru.ts";
 export { type MessagesOptions, Peer, type QueueMessageOptions } from "./peer.ts";
+export { PeerInfo } from "./info.ts";
 export { connPair, type ConnPairOptions } from "./pipe.ts";
 export { cryptoRandom, type RandomSource } from "./random.ts";
 export type { PeerStats } from "./stats.ts";

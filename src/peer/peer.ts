@@ -19,13 +19,13 @@ import {
   resolveConfig,
   type ResolvedConfig,
 } from "./config.ts";
-import type { Conn, NetAddr } from "./conn.ts";
+import type { Conn } from "./conn.ts";
 import type { DisconnectError } from "./errors.ts";
 import { outboundNetAddress } from "./handshake.ts";
 import { pushReject } from "./output.ts";
 import { LocatorPusher, pushAddr, pushAddrCache, queueInventory, queueMessage } from "./send.ts";
+import { bindSession, PeerInfo } from "./info.ts";
 import { Session } from "./session.ts";
-import type { PeerStats } from "./stats.ts";
 
 export type { MessagesOptions, QueueMessageOptions } from "./config.ts";
 
@@ -66,12 +66,14 @@ export type { MessagesOptions, QueueMessageOptions } from "./config.ts";
  * console.log((await server.disconnected).reason); // "remote-closed"
  * ```
  */
-export class Peer implements AsyncDisposable {
+export class Peer extends PeerInfo implements AsyncDisposable {
   readonly #s: Session;
   readonly #locators = new LocatorPusher();
 
   private constructor(cfg: ResolvedConfig, inbound: boolean, addr: string, na: NetAddress | undefined) {
+    super();
     this.#s = new Session(this, cfg, inbound, addr, na);
+    bindSession(this, this.#s);
   }
 
   /**
@@ -376,147 +378,6 @@ export class Peer implements AsyncDisposable {
     return new Promise((resolve) => pushReject(this.#s, command, code, reason, hash, resolve));
   }
 
-  // ---------------------------------------------------------------------
-  // Observation.
-
-  /** The peer's id, assigned when the remote's `version` is accepted (0 before). */
-  get id(): number {
-    return this.#s.state.id;
-  }
-
-  /** The remote's address, `host:port`. */
-  get addr(): string {
-    return this.#s.addr;
-  }
-
-  /** Whether the remote opened the connection. */
-  get inbound(): boolean {
-    return this.#s.inbound;
-  }
-
-  /** The remote's network address as sent in our `version`. */
-  get na(): NetAddress | undefined {
-    return this.#s.na;
-  }
-
-  /** The services the remote advertised (ours until its `version`). */
-  get services(): bigint {
-    return this.#s.state.services;
-  }
-
-  /** The remote's user agent. */
-  get userAgent(): string {
-    return this.#s.state.userAgent;
-  }
-
-  /** The negotiated protocol version: the lower of ours and the remote's. */
-  get protocolVersion(): number {
-    return this.#s.state.pver;
-  }
-
-  /** Whether the remote's `version` has been read. */
-  get versionKnown(): boolean {
-    return this.#s.state.versionKnown;
-  }
-
-  /** Whether the remote's `verack` has been read. */
-  get verAckReceived(): boolean {
-    return this.#s.state.verAckReceived;
-  }
-
-  /** Whether the remote sent `sendheaders` (it wants headers, not block inventory). */
-  get wantsHeaders(): boolean {
-    return this.#s.state.sendHeadersPreferred;
-  }
-
-  /** Whether the remote signals `NODE_WITNESS`, so its transactions are read with witness data. */
-  get witnessEnabled(): boolean {
-    return this.#s.state.witnessEnabled;
-  }
-
-  /** The height the remote reported in its `version`. */
-  get startingHeight(): number {
-    return this.#s.state.startingHeight;
-  }
-
-  /** The highest block height known for the remote. */
-  get maxBlockHeight(): number {
-    return this.#s.state.maxBlockHeight;
-  }
-
-  /** The remote's clock minus ours, in seconds, from its `version`. */
-  get timeOffset(): number {
-    return this.#s.state.timeOffset;
-  }
-
-  /** The hash of the last block the remote announced, if recorded. */
-  get lastAnnouncedBlock(): Uint8Array | undefined {
-    return this.#s.state.lastAnnouncedBlock;
-  }
-
-  /** The nonce of our unanswered ping (0n when none). */
-  get lastPingNonce(): bigint {
-    return this.#s.state.lastPingNonce;
-  }
-
-  /** When our last ping was taken for writing (ms since the epoch, 0 for never), as soterd's `lastPingTime`. */
-  get lastPingTime(): number {
-    return this.#s.state.lastPingTime;
-  }
-
-  /** The round trip of the last answered ping, in microseconds. */
-  get lastPingMicros(): number {
-    return this.#s.state.lastPingMicros;
-  }
-
-  /** When a message was last written (ms since the epoch, 0 for never). */
-  get lastSend(): number {
-    return this.#s.state.lastSend;
-  }
-
-  /** When a message was last read (ms since the epoch, 0 for never). */
-  get lastRecv(): number {
-    return this.#s.state.lastRecv;
-  }
-
-  /** Bytes written, frame headers included (a failed write counts none). */
-  get bytesSent(): number {
-    return this.#s.state.bytesSent;
-  }
-
-  /**
-   * Bytes of the frames read, headers included. A frame that fails to
-   * decode counts none (soterd counts the bytes it consumed).
-   */
-  get bytesReceived(): number {
-    return this.#s.state.bytesRecv;
-  }
-
-  /** When the connection was associated (ms since the epoch, 0 before). */
-  get timeConnected(): number {
-    return this.#s.state.timeConnected;
-  }
-
-  /** Whether a connection is associated and the peer has not disconnected. */
-  get connected(): boolean {
-    return this.#s.conn !== undefined && this.#s.phase !== "closed";
-  }
-
-  /** Encoded bytes queued and not yet taken by the connection. */
-  get queuedBytes(): number {
-    return this.#s.queue.bytes;
-  }
-
-  /** The connection's local address, while connected. */
-  get localAddr(): NetAddr | undefined {
-    return this.connected ? this.#s.conn?.localAddr : undefined;
-  }
-
-  /** The connection's remote address, while connected. */
-  get remoteAddr(): NetAddr | undefined {
-    return this.connected ? this.#s.conn?.remoteAddr : undefined;
-  }
-
   /**
    * Records a new highest block height for the remote.
    *
@@ -533,30 +394,5 @@ export class Peer implements AsyncDisposable {
    */
   updateLastAnnouncedBlock(hash: Uint8Array): void {
     this.#s.state.lastAnnouncedBlock = hash;
-  }
-
-  /**
-   * Returns the peer's flags and counters at this moment.
-   *
-   * @returns A snapshot with every field of soterd's `StatsSnap`.
-   *
-   * @example
-   * ```ts
-   * import { Peer } from "@soter/peer";
-   * const stats = Peer.inbound().statsSnapshot();
-   * console.log(stats.bytesSent, stats.inbound); // 0 true
-   * ```
-   */
-  statsSnapshot(): PeerStats {
-    return this.#s.state.snapshot(this.#s.addr, this.#s.inbound);
-  }
-
-  /**
-   * Names the peer as soterd's logs do.
-   *
-   * @returns `address (inbound)` or `address (outbound)`.
-   */
-  toString(): string {
-    return this.#s.toString();
   }
 }
