@@ -35,6 +35,7 @@ import type * as PeerModule from "../src/peer/mod.ts";
 import { FrameDecoder } from "../src/wire/decoder.ts";
 import { encodeMessage } from "../src/wire/frame.ts";
 import type { Message } from "../src/wire/message.ts";
+import { type Spread, spread } from "./_passes.ts";
 import { makeTx, prng } from "./fixtures.ts";
 
 type PeerApi = typeof PeerModule;
@@ -222,19 +223,6 @@ const scenarios: Scenario[] = [
   },
 ];
 
-interface Stats {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stats(xs: readonly number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { median, min: s[0]!, max: s[s.length - 1]! };
-}
-
 const variants: Array<{ name: string; api: PeerApi }> = [];
 for (const [i, dir] of baseDirs.entries()) {
   const url = pathToFileURL(`${dir}/src/peer/mod.ts`).href;
@@ -270,22 +258,22 @@ interface Row {
   scenario: string;
   variant: string;
   /** Nanoseconds per message moved (both directions counted). */
-  nsPerMessage: Stats;
+  nsPerMessage: Spread;
   /** Messages per second per direction (from the median). */
   perDirection: number;
   /** The peer's own nanoseconds per message: per pass, the peer's minus the codec's. */
-  overheadNs?: Stats;
+  overheadNs?: Spread;
 }
 
 const rows: Row[] = [];
 for (const [si, sc] of scenarios.entries()) {
-  const codec = stats(samples[si]![variants.length]!);
+  const codec = spread(samples[si]![variants.length]!);
   const rate = (ns: number) => 1e9 / ns / sc.directions;
   rows.push({ scenario: sc.name, variant: "codec alone", nsPerMessage: codec, perDirection: rate(codec.median) });
   for (const [vi, v] of variants.entries()) {
-    const st = stats(samples[si]![vi]!);
+    const st = spread(samples[si]![vi]!);
     const codecNs = samples[si]![variants.length]!;
-    const own = stats(samples[si]![vi]!.map((ns, pass) => ns - codecNs[pass]!));
+    const own = spread(samples[si]![vi]!.map((ns, pass) => ns - codecNs[pass]!));
     rows.push({
       scenario: sc.name,
       variant: `Peer (${v.name})`,

@@ -11,6 +11,7 @@
 import process from "node:process";
 import { SimNet } from "../src/sim/net.ts";
 import { PeerNetwork } from "../src/sim/workload.ts";
+import { medianOf, withSpread } from "./_stats.ts";
 
 interface Pass {
   wallMs: number;
@@ -88,15 +89,6 @@ async function pass(n: number): Promise<Pass> {
   return result;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function spread(xs: number[], unit: (x: number) => string): string {
-  return `${unit(median(xs))} (${unit(Math.min(...xs))} to ${unit(Math.max(...xs))})`;
-}
-
 const results: Pass[] = [];
 for (let i = 0; i < passes; i++) {
   const r = await pass(i);
@@ -119,17 +111,17 @@ if (json) {
   console.log(
     `simulator scale on ${runtime}: ${peers} peers, ${minutes} virtual minutes, window ${window} ms, ${passes} passes (median, min to max)`,
   );
-  console.log(`  wall time:        ${spread(results.map((r) => r.wallMs), s)}`);
-  console.log(`  CPU time:         ${spread(results.map((r) => r.cpuMs), s)}`);
+  console.log(`  wall time:        ${withSpread(results.map((r) => r.wallMs), s)}`);
+  console.log(`  CPU time:         ${withSpread(results.map((r) => r.cpuMs), s)}`);
   console.log(
-    `  events:           ${(median(results.map((r) => r.events)) / 1e6).toFixed(2)} M in ${
-      median(results.map((r) => r.steps))
+    `  events:           ${(medianOf(results.map((r) => r.events)) / 1e6).toFixed(2)} M in ${
+      medianOf(results.map((r) => r.steps))
     } steps`,
   );
-  console.log(`  events/s (wall):  ${spread(evps, k)}`);
-  console.log(`  events/s (CPU):   ${spread(evpsCpu, k)}`);
+  console.log(`  events/s (wall):  ${withSpread(evps, k)}`);
+  console.log(`  events/s (CPU):   ${withSpread(evpsCpu, k)}`);
   console.log(
-    `  memory per peer:  ${spread(results.map((r) => r.bytesPerPeer), (x) => `${(x / 1024).toFixed(1)} KiB`)}`,
+    `  memory per peer:  ${withSpread(results.map((r) => r.bytesPerPeer), (x) => `${(x / 1024).toFixed(1)} KiB`)}`,
   );
   const r = results[0]!;
   console.log(

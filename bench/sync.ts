@@ -21,6 +21,7 @@ import {
   Peer,
 } from "../mod.ts";
 import { checkBlockContent } from "../src/sync/verify.ts";
+import { spread } from "./_passes.ts";
 
 function option(name: string, fallback: number): number {
   const a = args();
@@ -30,12 +31,6 @@ function option(name: string, fallback: number): number {
 
 const passes = Math.max(1, option("passes", 5));
 const height = Math.max(1, option("height", 5000));
-
-function stats(xs: number[]): { median: number; min: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]! };
-}
 
 const t0 = performance.now();
 const dag = Dag.generate({ height, maxWidth: 3, seed: 2026 });
@@ -127,8 +122,8 @@ for (let i = 0; i < passes; i++) {
 }
 
 const line = (label: string, ms: number[]) => {
-  const s = stats(ms.map((x) => totalBytes / 1e6 / (x / 1000)));
-  const b = stats(ms.map((x) => blocks.length / (x / 1000)));
+  const s = spread(ms.map((x) => totalBytes / 1e6 / (x / 1000)));
+  const b = spread(ms.map((x) => blocks.length / (x / 1000)));
   console.log(
     `  ${label.padEnd(36)} ${s.median.toFixed(1).padStart(7)} MB/s (min ${s.min.toFixed(1)}, max ${
       s.max.toFixed(1)
