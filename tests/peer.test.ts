@@ -51,6 +51,17 @@ function hash(n: number): Uint8Array {
   return h;
 }
 
+/** A manual clock that counts the timer callbacks it runs. */
+class WakeCountingClock extends ManualClock {
+  wakes = 0;
+  override setTimeout(callback: () => void, delayMs: number): ReturnType<ManualClock["setTimeout"]> {
+    return super.setTimeout(() => {
+      this.wakes++;
+      callback();
+    }, delayMs);
+  }
+}
+
 function txInv(n: number): InvVect {
   return { type: InvType.TX, hash: hash(n), height: 0 };
 }
@@ -1002,6 +1013,39 @@ describe("output", () => {
     const sizes = [];
     for (let i = 0; i < 3; i++) sizes.push((await remote.expect("inv")).invList.length);
     assert.deepEqual(sizes, [1000, 1000, 500]);
+    await closeAll(clock, peer);
+  });
+
+  it("trickles on the 10 s grid from the handshake, not 10 s after the vector", async () => {
+    const clock = new ManualClock();
+    const { peer, remote } = await openWithRemote(clock);
+    const start = clock.now();
+    await clock.advance(23_000);
+    peer.queueInventory(txInv(1));
+    await clock.advance(6_999); // 29.999 s after the handshake
+    await remote.send({ command: "ping", nonce: 2n });
+    assert.equal((await remote.expect("pong")).nonce, 2n, "nothing trickled before 30 s");
+    await clock.advance(1);
+    assert.deepEqual((await remote.expect("inv")).invList.map((iv) => iv.hash[0]), [1]);
+    assert.equal(clock.now() - start, 30_000);
+    await closeAll(clock, peer);
+  });
+
+  it("an idle peer wakes only for its pings and idle checks", async () => {
+    const clock = new WakeCountingClock();
+    const { peer, remote } = await openWithRemote(clock);
+    const before = clock.wakes;
+    for (let minute = 1; minute <= 10; minute++) {
+      await clock.advance(60_000);
+      if (minute % 2 === 0) {
+        const ping = await remote.expect("ping");
+        await remote.send({ command: "pong", nonce: ping.nonce });
+      }
+    }
+    assert.equal(peer.connected, true);
+    // 5 pings and at most 3 idle checks; ticking every 15 s for stalls and
+    // every 10 s for the trickle, it woke 80 times.
+    assert.ok(clock.wakes - before <= 8, `woke ${clock.wakes - before} times in 10 minutes`);
     await closeAll(clock, peer);
   });
 

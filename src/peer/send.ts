@@ -51,6 +51,7 @@ export function queueInventory(s: Session, iv: InvVect, connected: boolean): voi
     return;
   }
   s.trickle.add(iv);
+  s.armTrickle();
 }
 
 /**

@@ -69,6 +69,8 @@ export class Session implements LinkHost, TimerHost {
   /** The I/O driver, once associated. */
   link: Link | undefined;
   readonly #stall: StallDetector;
+  /** When the handshake ended: the stall and trickle ticks fall on its grid. */
+  #tickOrigin: number | undefined;
   /** The timers. */
   readonly timers: PeerTimers;
   /** When the last message was handled (the idle wait starts there). */
@@ -268,16 +270,16 @@ export class Session implements LinkHost, TimerHost {
         queueInternal(this, { command: "ping", nonce: randomU64(cfg.random) });
         return;
       case Slot.Stall: {
-        this.timers.set(Slot.Stall, cfg.stallTickInterval);
         const overdue = this.#stall.check(cfg.clock.now());
         if (overdue !== undefined) {
           this.shutdown("stalled", `${this} appears to be stalled or misbehaving: ${overdue} timeout`);
+          return;
         }
+        this.#armStall();
         return;
       }
       case Slot.Trickle:
-        this.timers.set(Slot.Trickle, cfg.trickleInterval);
-        if (this.trickle.pending === 0) return;
+        // Armed again by the next vector queued.
         for (const invList of this.trickle.flush()) queueInternal(this, { command: "inv", invList });
         return;
       case Slot.RejectGuard:
@@ -294,6 +296,21 @@ export class Session implements LinkHost, TimerHost {
     for (const item of batch) {
       this.state.sending(item.msg, now);
       this.#stall.sent(item.msg.command, now);
+    }
+    this.#armStall();
+  }
+
+  /** Sets the stall tick while a response is awaited (after the handshake). */
+  #armStall(): void {
+    if (this.#stall.pending > 0 && this.#tickOrigin !== undefined) {
+      this.timers.setTick(Slot.Stall, this.cfg.stallTickInterval, this.#tickOrigin);
+    }
+  }
+
+  /** Sets the trickle while inventory waits (after the handshake). */
+  armTrickle(): void {
+    if (this.trickle.pending > 0 && this.#tickOrigin !== undefined) {
+      this.timers.setTick(Slot.Trickle, this.cfg.trickleInterval, this.#tickOrigin);
     }
   }
 
@@ -363,12 +380,12 @@ export class Session implements LinkHost, TimerHost {
     }
     // Our version expects a verack.
     this.#stall.sent("version", cfg.clock.now());
-    this.#idleSince = cfg.clock.now();
+    this.#idleSince = this.#tickOrigin = cfg.clock.now();
     const timers = this.timers;
     timers.set(Slot.Idle, cfg.idleTimeout);
     timers.set(Slot.Ping, cfg.pingInterval);
-    timers.set(Slot.Stall, cfg.stallTickInterval);
-    timers.set(Slot.Trickle, cfg.trickleInterval);
+    this.#armStall();
+    this.armTrickle();
     this.link!.openOutput();
     this.ready.resolve(true);
   }

@@ -3,7 +3,10 @@
  * timeout, the ping interval, the stall tick, the inventory trickle, and
  * the deadline for writing a last `reject`. Each has a due time; the
  * clock holds a single timer for the earliest, so an idle peer costs one
- * runtime timer, not five.
+ * runtime timer, not five. The stall tick and the trickle are armed only
+ * while they have work (a response awaited, inventory waiting), on the
+ * grid an always-running ticker would follow, so an idle peer wakes only
+ * for its pings and idle checks.
  *
  * @module
  */
@@ -78,6 +81,23 @@ export class PeerTimers {
     const due = this.#clock.now() + delayMs;
     this.#due[slot] = due;
     if (!this.#firing && due < this.#armedAt) this.#arm(due);
+  }
+
+  /**
+   * Sets a slot, unless it is set already, to the next tick after now of a
+   * grid with period `intervalMs` starting at `origin`: a ticker that is
+   * only armed while it has work fires at the times an always-running
+   * ticker started at `origin` would, without the empty ticks in between.
+   *
+   * @param slot The slot.
+   * @param intervalMs The grid's period in milliseconds.
+   * @param origin The grid's start, in ms since the epoch.
+   */
+  setTick(slot: Slot, intervalMs: number, origin: number): void {
+    if (this.#due[slot] !== Infinity) return;
+    const now = this.#clock.now();
+    const ticks = Math.floor(Math.max(0, now - origin) / intervalMs) + 1;
+    this.set(slot, origin + ticks * intervalMs - now);
   }
 
   /**
