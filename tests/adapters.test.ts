@@ -249,13 +249,15 @@ describe(`adapters (${runtime})`, () => {
     while (sent < limit) {
       const write = writer.write(pattern(chunk, sent / chunk + 1));
       sent += chunk;
-      if (!(await settlesWithin(write, 500))) {
+      // A write still pending after 500 ms with the queue full is stalled;
+      // one that is merely slow (a loaded machine) leaves room in the queue,
+      // and the loop writes on.
+      if (!(await settlesWithin(write, 500)) && (writer.desiredSize ?? 1) <= 0) {
         stalled = write;
         break;
       }
     }
     assert.ok(stalled, `${sent} bytes written without a stall`);
-    assert.ok((writer.desiredSize ?? 1) <= 0, `desiredSize ${writer.desiredSize}`);
     // Resume reading: everything written arrives.
     const reading = readAll(server.readable, sent);
     await within(stalled, "stalled write", 30_000);

@@ -32,7 +32,7 @@ async function client(node: DagNode): Promise<{ peer: Peer; inbox: Inbox; served
   });
   const inbox = new Inbox(peer);
   peer.associateConnection(b);
-  await inbox.next("verack", 2000);
+  await inbox.next("verack", 10_000);
   return { peer, inbox, served };
 }
 
@@ -87,7 +87,7 @@ describe("the examples' mini node answers like soterd", () => {
     const { peer, inbox } = await client(node);
     assert.equal(peer.startingHeight, 400);
     peer.pushGetBlocksMsg([0], ZERO_HASH);
-    const inv = await inbox.next("inv", 2000);
+    const inv = await inbox.next("inv", 10_000);
     assert.equal(inv.invList.length, 500);
     const expected = node.dag.locate([0], ZERO_HASH, 500);
     assert.deepEqual(
@@ -99,7 +99,7 @@ describe("the examples' mini node answers like soterd", () => {
       ]),
     );
     peer.pushGetBlocksMsg([400], ZERO_HASH);
-    assert.deepEqual((await inbox.next("inv", 2000)).invList, []);
+    assert.deepEqual((await inbox.next("inv", 10_000)).invList, []);
     await node.close();
     assert.equal((await peer.disconnected).reason, "remote-closed");
   });
@@ -108,7 +108,7 @@ describe("the examples' mini node answers like soterd", () => {
     const node = new DagNode({ dag: Dag.generate({ height: 10, seed: 4 }) });
     const { peer, inbox } = await client(node);
     peer.pushGetHeadersMsg([3], ZERO_HASH);
-    const headers = await inbox.next("headers", 2000);
+    const headers = await inbox.next("headers", 10_000);
     assert.deepEqual(
       headers.headers.map((h) => hashToHex(blockHash(h))),
       node.dag.locate([3], ZERO_HASH, 2000).map((b) => b.hex),
@@ -123,12 +123,12 @@ describe("the examples' mini node answers like soterd", () => {
         { type: InvType.WITNESS_BLOCK, hash: unknown, height: 0 },
       ],
     });
-    const block = await inbox.next("block", 2000);
+    const block = await inbox.next("block", 10_000);
     assert.ok(bytesEqual(blockHash(block.header), wanted.hash));
-    const notfound = await inbox.next("notfound", 2000);
+    const notfound = await inbox.next("notfound", 10_000);
     assert.deepEqual(notfound.invList.map((iv) => iv.type), [InvType.TX, InvType.WITNESS_BLOCK]);
     const mined = node.mine();
-    const inv = await inbox.next("inv", 2000);
+    const inv = await inbox.next("inv", 10_000);
     assert.deepEqual(inv.invList.map((iv) => [hashToHex(iv.hash), iv.height]), [[mined.hex, 11]]);
     assert.equal(mined.block.parents.parents.length, node.dag.atHeight(10).length);
     peer.disconnect();
@@ -139,16 +139,16 @@ describe("the examples' mini node answers like soterd", () => {
     const known = [netAddress({ ip: "10.1.2.3", port: 18555, services: 1n, timestamp: 1_700_000_000 })];
     const node = new DagNode({ dag: Dag.generate({ height: 2 }), known });
     const { peer, inbox, served } = await client(node);
-    const first = await fetchAddresses(peer, inbox, 2000);
+    const first = await fetchAddresses(peer, inbox);
     assert.deepEqual(first.addr.map((na) => na.port), [18555]);
     assert.deepEqual(first.known.map((na) => na.port), [18555]);
     assert.deepEqual(first.outbound, []);
     assert.deepEqual(first.inbound.map((na) => na.port), [served.na!.port]);
-    const again = await fetchAddresses(peer, inbox, 2000);
+    const again = await fetchAddresses(peer, inbox);
     assert.deepEqual(again.addr, [], "getaddr is answered once per connection");
     const quiet = new DagNode({ dag: Dag.generate({ height: 2 }), known, answerGetAddr: false });
     const c2 = await client(quiet);
-    assert.deepEqual((await fetchAddresses(c2.peer, c2.inbox, 2000)).addr, []);
+    assert.deepEqual((await fetchAddresses(c2.peer, c2.inbox)).addr, []);
     await node.close();
     await quiet.close();
   });
@@ -168,14 +168,14 @@ describe("the examples' client", () => {
     const node = new DagNode({ dag });
     const { peer, inbox } = await client(node);
     const rounds: string[] = [];
-    const sync = await syncHeaders(peer, inbox, { log: (l) => rounds.push(l), timeout: 2000 });
+    const sync = await syncHeaders(peer, inbox, { log: (l) => rounds.push(l), timeout: 10_000 });
     assert.equal(sync.height, 300);
     assert.equal(sync.headers.length, dag.size - 1);
     for (const k of sync.headers) assert.equal(k.height, dag.get(k.hex)!.height, `height of ${k.hex}`);
     assert.match(rounds[0]!, /^round 1: inv of 500 blocks \(heights 1\.\.\d+\), (\d+) headers, all hashes match$/);
     assert.notEqual(rounds[0]!.match(/, (\d+) headers/)![1], "500", "the headers include the cut siblings");
     const known = new Map([[hashToHex(SIMNET.genesisHash), 0]]);
-    const got = await downloadBlocks(peer, inbox, sync.headers, { batch: 128, known, timeout: 2000 });
+    const got = await downloadBlocks(peer, inbox, sync.headers, { batch: 128, known, timeout: 10_000 });
     assert.equal(got.blocks, dag.size - 1);
     assert.equal(got.notFound, 0);
     assert.ok(got.maxParents >= 2);

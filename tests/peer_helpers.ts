@@ -36,8 +36,8 @@ export function seededRandom(seed = 0x2545f491): RandomSource {
   };
 }
 
-/** Rejects when `promise` takes longer than `ms` of real time (2 s unless told, in the peer tests). */
-export function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
+/** Rejects when `promise` takes longer than `ms` of real time (10 s unless told: a guard against a hang, not a timing). */
+export function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
   return withinMs(promise, what, ms);
 }
 
@@ -46,8 +46,8 @@ export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Waits (in real time, at most `ms`) until `cond()` holds. */
-export async function until(cond: () => boolean, what: string, ms = 2000): Promise<void> {
+/** Waits (in real time, at most `ms`: 10 s unless told) until `cond()` holds. */
+export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`Timed out waiting until ${what}`);
