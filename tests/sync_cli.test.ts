@@ -130,4 +130,14 @@ describe("cli sync", () => {
     assert.equal(await runCli(["sync", `127.0.0.1:${deadPort}`, "--network", "simnet", "--dir", dir], none.io), 1);
     assert.match(none.err.join("\n"), /no node to sync from/);
   });
+
+  it("names the network to try when a node is on another one", async () => {
+    const dag = Dag.generate({ height: 3, seed: 53 });
+    const node = await serve(dag); // a simnet node
+    cleanups.push(() => node.close());
+    const run = io();
+    const args = ["sync", `127.0.0.1:${node.port}`, "--network", "regtest", "--dir", path.join(root, "wrong")];
+    assert.equal(await runCli(args, run.io), 1);
+    assert.match(run.err.join("\n"), new RegExp(`Cannot sync from 127.0.0.1:${node.port}: .*try --network`));
+  });
 });

@@ -51,7 +51,8 @@ export function versionLines(v: VersionMessage, network: ChainParams, clockSkew:
   ];
 }
 
-interface Seen {
+/** What a handshake showed before it failed, for {@linkcode explainFailure}. */
+export interface Seen {
   /** The remote's version, read (accepted or not). */
   version: VersionMessage | undefined;
   /** The first message read that was not a version. */

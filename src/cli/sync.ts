@@ -13,7 +13,8 @@ import { BlockStore } from "../sync/store.ts";
 import type { SyncProgress } from "../sync/types.ts";
 import { SyncError } from "../sync/types.ts";
 import type { HostPort, SyncCommand } from "./args.ts";
-import { CLI_NAME, CLI_VERSION, type CliIo, formatHostPort } from "./io.ts";
+import { CLI_NAME, CLI_VERSION, type CliIo, formatHostPort, sniff } from "./io.ts";
+import { explainFailure, type Seen } from "./probe.ts";
 
 /** How often the progress line is redrawn, in ms. */
 const REDRAW_MS = 250;
@@ -55,7 +56,8 @@ export function progressLine(p: SyncProgress, startHeight: number): string {
 
 async function connectPeer(target: HostPort, cmd: SyncCommand, io: CliIo, nonces: LruSet<bigint>): Promise<Peer> {
   const address = formatHostPort(target);
-  const conn = await io.connect(target.host, target.port, { timeout: cmd.timeout, signal: io.interrupt });
+  const sniffed = sniff(await io.connect(target.host, target.port, { timeout: cmd.timeout, signal: io.interrupt }));
+  const seen: Seen = { version: undefined, first: undefined, head: new Uint8Array(0) };
   const peer = Peer.outbound(address, {
     network: cmd.network,
     userAgentName: CLI_NAME,
@@ -66,12 +68,19 @@ async function connectPeer(target: HostPort, cmd: SyncCommand, io: CliIo, nonces
       // soterd drops a peer that leaves its getblocks unanswered (it may take
       // us for a sync peer): answer as soterd does when it has nothing.
       onGetBlocks: (p) => void p.queueMessage({ command: "inv", invList: [] }),
+      // Until the handshake ends, what arrives explains a failure.
+      onRead: (p, _bytes, msg) => {
+        if (msg === undefined || p.verAckReceived) return;
+        if (msg.command === "version") seen.version ??= msg;
+        else seen.first ??= msg;
+      },
     },
   });
-  peer.associateConnection(conn);
+  peer.associateConnection(sniffed.conn);
   if (!(await peer.ready)) {
     const why = await peer.disconnected;
-    throw new Error(`handshake failed: ${why.message}`);
+    seen.head = sniffed.head();
+    throw new Error(explainFailure(why, address, cmd.network, seen, cmd.timeout));
   }
   return peer;
 }
