@@ -15,7 +15,8 @@ import type { Conn, NetAddr } from "../peer/conn.ts";
 import type { RandomSource } from "../peer/random.ts";
 import { LruSet, MAX_SENT_NONCES } from "../peer/lru.ts";
 import { canonicalIp, isIpv6 } from "./addresses.ts";
-import type { End, Link, LinkHost, LinkProfile } from "./link.ts";
+import type { End } from "./end.ts";
+import type { Link, LinkHost, LinkProfile } from "./link.ts";
 import type { SimEvent, Source } from "./queue.ts";
 import type { SimRandom } from "./random.ts";
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { ConnectionError } from "../adapters/errors.ts";
-import type { Conn, NetAddr } from "../peer/conn.ts";
+import type { End } from "./end.ts";
 import type { Source } from "./queue.ts";
 import type { SimRandom } from "./random.ts";
 
@@ -23,8 +23,6 @@ export interface LinkProfile {
   bandwidth: number;
 }
 
-/** Bytes the receiving side buffers before its stream stops taking more (a socket's receive buffer). */
-const RECEIVE_BUFFER = 64 * 1024;
 /** Bytes a writer may have in flight or unread before its writes wait (send buffer plus TCP window). */
 const SEND_WINDOW = 256 * 1024;
 
@@ -288,116 +286,6 @@ export class Pipe {
     this.#held = [];
     this.#heldBytes = 0;
     this.#blocked = [];
-  }
-}
-
-/** One side of a link: the {@linkcode Conn} a program holds. */
-export class End implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly localAddr: NetAddr;
-  readonly remoteAddr: NetAddr;
-  readonly host: LinkHost;
-  readonly incarnation: number;
-  link!: Link;
-  out!: Pipe;
-  in!: Pipe;
-  state: "open" | "closed" | "reset" = "open";
-  readCancelled = false;
-  #readCtl!: ReadableStreamDefaultController<Uint8Array>;
-  #writeCtl!: WritableStreamDefaultController;
-  #readEnded = false;
-
-  constructor(host: LinkHost, local: NetAddr, remote: NetAddr) {
-    this.host = host;
-    this.incarnation = host.incarnation;
-    this.localAddr = local;
-    this.remoteAddr = remote;
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readCtl = c;
-      },
-      pull: () => this.in.flush(),
-      cancel: () => {
-        this.readCancelled = true;
-        this.in.drop();
-      },
-    }, { highWaterMark: RECEIVE_BUFFER, size: (chunk) => chunk.byteLength });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writeCtl = c;
-      },
-      write: (chunk) => {
-        if (this.state !== "open") throw this.#closedError();
-        if (chunk.length === 0) return undefined;
-        return this.out.send(chunk.slice());
-      },
-      close: () => this.out.fin(),
-      abort: () => this.close(),
-    });
-  }
-
-  #closedError(): ConnectionError {
-    const where = `${this.localAddr.hostname}:${this.localAddr.port}`;
-    return this.state === "reset"
-      ? new ConnectionError(
-        "reset",
-        `Connection reset: ${where} to ${this.remoteAddr.hostname}:${this.remoteAddr.port}`,
-      )
-      : new ConnectionError("closed", `Connection closed: ${where} was closed locally`);
-  }
-
-  desiredSize(): number | null {
-    return this.#readEnded ? 0 : this.#readCtl.desiredSize;
-  }
-
-  enqueue(chunk: Uint8Array): void {
-    if (this.#readEnded) return;
-    this.#readCtl.enqueue(chunk);
-  }
-
-  end(): void {
-    if (this.#readEnded) return;
-    this.#readEnded = true;
-    this.link.net.record("fin", `${this.link.name} -> ${this.host.name}`);
-    // The simulator's own invariant: a stream ends only after every byte sent on it.
-    const pipe = this.in;
-    if (pipe.delivered !== pipe.sent) {
-      this.link.net.fail(
-        new Error(`Simulator invariant broken: ${this.link.name} ended after ${pipe.delivered} of ${pipe.sent} bytes`),
-      );
-    }
-    try {
-      this.#readCtl.close();
-    } catch {
-      // Cancelled meanwhile.
-    }
-  }
-
-  /** Fails both streams with `err`. */
-  fail(err: ConnectionError): void {
-    this.#readEnded = true;
-    this.#readCtl.error(err);
-    this.#writeCtl.error(err);
-    this.out.failWriter(err);
-  }
-
-  /** Closes the connection in both directions; idempotent, never throws. */
-  close(): void {
-    if (this.state !== "open") return;
-    this.state = "closed";
-    this.host.ends.delete(this);
-    const unread = this.in.unread > 0;
-    this.fail(this.#closedError());
-    this.in.drop();
-    this.link.net.record("close", `${this.link.name} by ${this.host.name}${unread ? " (unread data: reset)" : ""}`);
-    if (unread) {
-      this.out.dead = true;
-      this.link.resetLater(this.link.other(this), `${this.host.name} closed with unread data`);
-    } else {
-      this.out.fin();
-    }
-    this.link.check();
   }
 }
 

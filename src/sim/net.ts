@@ -6,7 +6,8 @@
  */
 import { AddressBook, canonicalIp } from "./addresses.ts";
 import { type CrashMode, Host, type HostNet, type SimHost } from "./host.ts";
-import { End, Link, type LinkHost, type LinkNet, type LinkProfile, type Pipe } from "./link.ts";
+import { End } from "./end.ts";
+import { Link, type LinkHost, type LinkNet, type LinkProfile, type Pipe } from "./link.ts";
 import { connectionView, Partition, type SimConnection, type SimPartition } from "./faults.ts";
 import { Agenda, macrotaskYield, type SimEvent, Source } from "./queue.ts";
 import { SimRandom } from "./random.ts";
