@@ -300,6 +300,28 @@ describe("SimNet with peers", () => {
     assert.equal(server.pendingTimers + client.pendingTimers, 0);
   });
 
+  it("the scale benchmark's workload at a tenth: 1,000 peers keep alive for 10 virtual minutes", async () => {
+    // bench/sim_scale.ts runs 10,000 peers for an hour; this is its shape.
+    const net = new SimNet({ seed: 7, window: 10 });
+    const work = new PeerNetwork(net, { hosts: 1000, listening: 0.5, outbound: 1, invPerMinute: 60 });
+    await net.run({ for: 600_000 });
+    const live = [...work.live];
+    assert.equal(live.length, 1000);
+    assert.ok(live.every((p) => p.connected), "every peer still connected");
+    assert.equal(work.stats.handshakes, 1000);
+    // A ping every 2 minutes from each side of 500 connections (the first
+    // one 2 minutes after its handshake, which took up to a minute).
+    assert.ok(work.stats.pongs >= 4 * 1000, `${work.stats.pongs} pongs`);
+    assert.ok(work.stats.invReceived > 0, "inventory trickled");
+    // Idle peers cost their pings and idle checks, not a tick every 10-15 s.
+    assert.ok(net.events < 40_000, `${net.events} events (about 90,000 with always-running ticks)`);
+    work.stop();
+    await net.run();
+    work.checkEnd();
+    assert.deepEqual(work.violations, []);
+    assert.equal(net.openConnections, 0);
+  });
+
   it("settling once per window: the same handshakes and pongs in fewer steps", async () => {
     const results: { steps: number; events: number; pongs: number; handshakes: number }[] = [];
     for (const window of [0, 50]) {
