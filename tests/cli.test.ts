@@ -16,7 +16,7 @@ import { InvType } from "../src/wire/invvect.ts";
 import { ipFromString } from "../src/wire/ip.ts";
 import type { MessageOf } from "../src/wire/message.ts";
 import { RejectCode } from "../src/wire/messages/reject.ts";
-import { parseArgs, parseHostPort, UsageError } from "../src/cli/args.ts";
+import { parseArgs, parseHostPort, UsageError, usageOf } from "../src/cli/args.ts";
 import type { CliIo } from "../src/cli/io.ts";
 import { runCli } from "../src/cli/main.ts";
 import { summarizeMessage } from "../src/cli/summary.ts";
@@ -115,8 +115,25 @@ describe(`cli arguments (${runtime})`, () => {
       port: 0,
       network: TESTNET1,
     });
-    assert.deepEqual(parseArgs(["probe", "--help"]), { kind: "help" });
+    assert.deepEqual(parseArgs(["probe", "--help"]), { kind: "help", command: "probe" });
+    assert.deepEqual(parseArgs(["help", "sync"]), { kind: "help", command: "sync" });
     assert.deepEqual(parseArgs(["-h"]), { kind: "help" });
+  });
+
+  it("a command's help shows its usage, description, options and examples only", () => {
+    const sync = usageOf("sync");
+    assert.match(sync, /cli\.ts sync <host\[:port\]>\.\.\./);
+    assert.match(sync, /Download the blockDAG/);
+    for (const option of ["--network", "--dir", "--timeout", "--json", "--help"]) {
+      assert.ok(sync.includes(option), option);
+    }
+    for (const other of ["cli.ts probe", "cli.ts crawl", "--count", "--port", "--concurrency", "Accept peers"]) {
+      assert.ok(!sync.includes(other), `sync's help mentions ${other}`);
+    }
+    const listen = usageOf("listen");
+    assert.match(listen, /--port N/);
+    assert.ok(!listen.includes("--json") && !listen.includes("--timeout"));
+    assert.match(listen, /Exit codes/);
   });
 
   it("refuses malformed command lines with a clear message", () => {

@@ -59,6 +59,58 @@ Examples:
   deno run -A cli.ts crawl 127.0.0.1:18555 --network simnet --concurrency 4 --json
   deno run -A cli.ts sync 127.0.0.1:18555 127.0.0.1:18565 --network simnet --dir blocks`;
 
+/** The tool's commands. */
+export type CommandName = "probe" | "listen" | "crawl" | "sync";
+
+const COMMANDS: readonly CommandName[] = ["probe", "listen", "crawl", "sync"];
+
+/**
+ * The usage text of one command (`cli.ts sync --help`): the parts of
+ * {@linkcode USAGE} that concern it.
+ *
+ * @param command The command.
+ * @returns The text.
+ */
+export function usageOf(command: CommandName): string {
+  const sections = USAGE.split("\n\n");
+  const out: string[] = [];
+  for (const section of sections) {
+    const [title, ...lines] = section.split("\n");
+    if (title === "Usage:" || title === "Examples:") {
+      const mine = lines.filter((l) => l.includes(`cli.ts ${command} `));
+      out.push([title, ...mine].join("\n"));
+    } else if (title === "Commands:") {
+      out.push([title, ...block(lines, (head) => head.startsWith(`  ${command} `))].join("\n"));
+    } else if (title === "Options:") {
+      // The options that apply to it (and --help).
+      out.push(
+        [
+          title,
+          ...block(lines, (head) => {
+            const name = head.match(/--([a-z]+)/)?.[1] ?? "";
+            return OPTIONS[name]?.includes(command) ?? true;
+          }),
+        ].join("\n"),
+      );
+    } else {
+      out.push(section);
+    }
+  }
+  return out.join("\n\n");
+}
+
+/** The entries of an indented list (an entry and its deeper continuation lines) that `keep` accepts. */
+function block(lines: readonly string[], keep: (head: string) => boolean): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length;) {
+    let j = i + 1;
+    while (j < lines.length && /^ {5,}/.test(lines[j]!)) j++;
+    if (keep(lines[i]!)) kept.push(...lines.slice(i, j));
+    i = j;
+  }
+  return kept;
+}
+
 /** A mistake in the command line; `cli.ts` exits with code 2. */
 export class UsageError extends Error {
   /**
@@ -123,7 +175,11 @@ export interface SyncCommand {
 }
 
 /** What the command line asks for. */
-export type CliCommand = ProbeCommand | ListenCommand | CrawlCommand | SyncCommand | { kind: "help" };
+export type CliCommand = ProbeCommand | ListenCommand | CrawlCommand | SyncCommand | {
+  kind: "help";
+  /** The command asked about, if one was named. */
+  command?: CommandName;
+};
 
 /** Default of `--timeout`, in milliseconds. */
 export const DEFAULT_TIMEOUT = 10_000;
@@ -174,8 +230,6 @@ function parsePositive(text: string, what: string): number {
   return n;
 }
 
-type CommandName = "probe" | "listen" | "crawl" | "sync";
-
 const OPTIONS: Record<string, readonly CommandName[]> = {
   network: ["probe", "listen", "crawl", "sync"],
   count: ["probe"],
@@ -204,7 +258,10 @@ const FLAGS: ReadonlySet<string> = new Set(["json"]);
  * ```
  */
 export function parseArgs(argv: readonly string[]): CliCommand {
-  if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) return { kind: "help" };
+  if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) {
+    const named = argv.find((a): a is CommandName => (COMMANDS as readonly string[]).includes(a));
+    return named === undefined ? { kind: "help" } : { kind: "help", command: named };
+  }
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError("No command given: probe, listen, crawl or sync");
   if (command !== "probe" && command !== "listen" && command !== "crawl" && command !== "sync") {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs, USAGE, UsageError } from "./args.ts";
+import { parseArgs, USAGE, UsageError, usageOf } from "./args.ts";
 import { crawlCommand } from "./crawl.ts";
 import type { CliIo } from "./io.ts";
 import { listenCommand } from "./listen.ts";
@@ -32,7 +32,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   switch (cmd.kind) {
     case "help":
-      io.out(USAGE);
+      io.out(cmd.command === undefined ? USAGE : usageOf(cmd.command));
       return 0;
     case "probe":
       return await probe(cmd, io);
