@@ -5,9 +5,13 @@
 //
 // Phases:
 // 1. handshake: `peers` outbound peers connect (at most `connectConcurrency`
-//    at a time) and complete the handshake; all stay connected.
-// 2. idle memory: with every pair connected and idle, RSS and heap after a
-//    garbage collection, minus the same figures before any connection.
+//    at a time) and complete the handshake, in two halves; all stay
+//    connected.
+// 2. idle memory: RSS, heap and external memory with half the pairs and
+//    with all of them connected and idle, each after `idleMs` idle and a
+//    full, compacting collection (see `idleMemory`). Per pair: all of them
+//    over the baseline (the same measure before the first pair, the
+//    listener open), and the marginal cost from half the pairs to all.
 // 3. exchange: every pair exchanges `messages` pings and pongs, lock-step
 //    (a ping waits for the previous pong), all pairs at once.
 // 4. close: every outbound peer disconnects; both sides must end.
@@ -54,9 +58,9 @@ export function runtimeVersion(): string {
 // ---------------------------------------------------------------------------
 // Measuring.
 
-type GcFn = () => void;
+type GcFn = (options?: object) => void;
 
-/** A full garbage collection, without command-line flags in any runtime. */
+/** The collector, without command-line flags in any runtime. */
 const gcFn: GcFn | undefined = (() => {
   const g = globalThis as { gc?: GcFn; Bun?: { gc(force: boolean): void } };
   if (g.Bun !== undefined) {
@@ -74,19 +78,21 @@ const gcFn: GcFn | undefined = (() => {
 })();
 
 /**
- * V8's most thorough full collection (as before running out of memory): it
- * also compacts the old generation and shrinks the young one, so that the
- * heap keeps from the system little more than what is alive. Where the
- * runtime's V8 does not know the option (Node 20), it is a plain full
- * collection; Bun's `gc(true)` is already synchronous and full.
+ * The most thorough collection each runtime offers, after the plain full
+ * ones: in V8, the one run before giving up for lack of memory (it
+ * compacts the old generation and shrinks the young one, so the heap keeps
+ * little more than what is alive; Node 20's V8 ignores the option, see
+ * {@linkcode idleMemory}); in Bun, a synchronous full collection, then
+ * `Bun.shrink()`, which hands the freed memory back to the system.
  */
 function compactingGc(): void {
   if (gcFn === undefined) return;
-  const g = globalThis as { gc?: (options?: object) => void; Bun?: unknown };
-  if (g.Bun === undefined && typeof g.gc === "function") {
-    g.gc({ type: "major", execution: "sync", flavor: "last-resort" });
-  } else {
+  const bun = (globalThis as { Bun?: { shrink?: () => void } }).Bun;
+  if (bun !== undefined) {
     gcFn();
+    bun.shrink?.();
+  } else {
+    gcFn({ type: "major", execution: "sync", flavor: "last-resort" });
   }
 }
 
@@ -103,6 +109,25 @@ export async function settleMemory(): Promise<void> {
     gcFn?.();
     await pause(10);
   }
+}
+
+/**
+ * The memory of an idle process: it collects, sits idle for `idleMs`
+ * (nothing runs: no peer timer is due that soon), then collects fully and
+ * compactingly. The wait is what lets V8 shrink its young generation where
+ * it has no explicit way to (Node 20): it does so on a full collection
+ * after some 5 seconds of allocating less than 1 MB/s since the previous
+ * collection, as in a server whose peers sit idle.
+ */
+async function idleMemory(idleMs: number): Promise<Mem> {
+  if (idleMs > 0) {
+    await settleMemory();
+    await pause(idleMs);
+  }
+  await settleMemory();
+  compactingGc();
+  await pause(10);
+  return mem();
 }
 
 interface Mem {
@@ -284,6 +309,11 @@ export interface LoadOptions {
   connectConcurrency?: number;
   /** Churn cycles in flight at once (default 50). */
   churnConcurrency?: number;
+  /**
+   * Milliseconds the process sits idle before each memory measurement
+   * (default 0; `bench/load.ts` waits 6000, see {@linkcode idleMemory}).
+   */
+  idleMs?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -291,7 +321,7 @@ export interface LoadOptions {
 /**
  * Memory growth per pair (bytes): RSS, JS heap in use and committed (what
  * the heap holds from the system, in use or not), and external
- * (ArrayBuffers, native).
+ * (ArrayBuffers, native). A pair is two peers and their two sockets.
  */
 export interface PerPair {
   rssPerPair: number;
@@ -332,10 +362,16 @@ export interface LoadReport {
   gc: boolean;
   /** Milliseconds until every pair completed its handshake. */
   handshakeMs: number;
-  /** Memory per idle connected pair right after the handshakes (bytes). */
+  /**
+   * Memory per idle connected pair after the handshakes, over the baseline
+   * (the process with its listener, before any pair), each measured after
+   * `idleMs` idle and a full, compacting collection (bytes).
+   */
   idleAfterHandshake: PerPair;
-  /** The same after V8's most thorough, compacting collection (see `compactingGc`). */
-  idleCompacted: PerPair;
+  /** The cost of one more idle pair: from half the pairs to all of them, measured the same way. */
+  idleMarginal: PerPair;
+  /** Milliseconds idle before each memory measurement. */
+  idleMs: number;
   /** Milliseconds for every pair to exchange its pings and pongs. */
   exchangeMs: number;
   /** Messages (pings and pongs) exchanged. */
@@ -364,6 +400,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
   const cycles = options.cycles ?? 5000;
   const connectConcurrency = options.connectConcurrency ?? 100;
   const churnConcurrency = options.churnConcurrency ?? 50;
+  const idleMs = options.idleMs ?? 0;
   const log = options.log ?? (() => {});
   const HOST = "127.0.0.1";
 
@@ -467,40 +504,38 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     serverPeers.length = 0;
   }
   await warmUp();
-  await settleMemory();
-  const before = mem();
+  const before = await idleMemory(idleMs);
   const socketsBefore = openTcpSockets();
   log(`${runtimeVersion()}: ${peers} pairs x ${messages} pings, then ${cycles} churn cycles`);
 
-  // 1. Handshakes.
+  // 1. Handshakes, in two halves: the memory between them gives the cost
+  // of one more pair.
   const pongWaiters: Array<((nonce: bigint) => void) | undefined> = [];
-  async function handshakes(): Promise<Peer[]> {
-    const clients: Peer[] = new Array(peers);
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(connectConcurrency, peers) }, async () => {
-      while (next < peers) {
+  let clients: Peer[] = new Array(peers);
+  async function handshakes(from: number, to: number): Promise<number> {
+    const t0 = performance.now();
+    let next = from;
+    await Promise.all(Array.from({ length: Math.min(connectConcurrency, to - from) }, async () => {
+      while (next < to) {
         const i = next++;
         clients[i] = await connectOne(pongListener(pongWaiters, i));
       }
     }));
     await waitFor(
-      () => serverPeers.length === peers && serverPeers.every((p) => p.verAckReceived),
+      () => serverPeers.length === to && serverPeers.every((p) => p.verAckReceived),
       "server handshakes",
     );
-    return clients;
+    return performance.now() - t0;
   }
-  let t0 = performance.now();
-  let clients = await handshakes();
-  const handshakeMs = performance.now() - t0;
+  const half = peers >>> 1;
+  let handshakeMs = await handshakes(0, half);
+  // 2. Idle memory, at half the pairs and at all of them.
+  const idleHalf = half > 0 ? await idleMemory(idleMs) : before;
+  handshakeMs += await handshakes(half, peers);
   log(`handshake: ${peers} pairs in ${handshakeMs.toFixed(0)} ms`);
-
-  // 2. Idle memory.
-  await settleMemory();
-  const idle1 = mem();
-  const idleAfterHandshake = perPair(idle1, before, peers);
-  compactingGc();
-  await pause(10);
-  const idleCompacted = perPair(mem(), before, peers);
+  const idleFull = await idleMemory(idleMs);
+  const idleAfterHandshake = perPair(idleFull, before, peers);
+  const idleMarginal = perPair(idleFull, idleHalf, peers - half);
   sampler.sample();
 
   // 3. Exchange, lock-step per pair.
@@ -524,12 +559,11 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     }));
     return exchanged;
   }
-  t0 = performance.now();
+  let t0 = performance.now();
   const exchanged = await exchange(clients);
   const exchangeMs = performance.now() - t0;
   log(`exchange: ${exchanged} messages in ${exchangeMs.toFixed(0)} ms`);
-  await settleMemory();
-  const idle2 = mem();
+  const idle2 = await idleMemory(idleMs);
   const idleAfterExchange = perPair(idle2, before, peers);
   sampler.sample();
 
@@ -588,7 +622,8 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     gc: gcFn !== undefined,
     handshakeMs,
     idleAfterHandshake,
-    idleCompacted,
+    idleMarginal,
+    idleMs,
     exchangeMs,
     exchanged,
     idleAfterExchange,

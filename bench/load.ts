@@ -5,9 +5,16 @@
 // (timers, connections, listeners, file descriptors, uncollected peers:
 // all must be 0). Runs under Deno, Bun and Node:
 //
-//   deno run -A bench/load.ts [peers=1000] [messages=100] [cycles=5000] [--json]
+//   deno run -A bench/load.ts [peers=1000] [messages=100] [cycles=5000] [--idle-ms=6000] [--json]
 //   bun bench/load.ts ...
 //   npx tsx bench/load.ts ...
+//
+// Memory is measured with the pairs idle, after `--idle-ms` of idleness and
+// a full, compacting collection (see bench/_load.ts), and given per peer
+// (half a pair: one peer and its socket), both the average over the
+// baseline (the process and its listener before any pair) and the marginal
+// cost (half the pairs to all of them); RSS is the headline, the JS heap
+// in use is shown beside it.
 //
 // 1000 pairs hold 2000 sockets plus the listener: raise the open-file limit
 // first if it is lower (`ulimit -n 4096`). Exits with status 1 if anything
@@ -17,6 +24,11 @@ import { type LeakCheck, openFileLimit, type PerPair, runLoad } from "./_load.ts
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const json = process.argv.includes("--json");
+const idleFlag = process.argv.find((a) => a.startsWith("--idle-ms="));
+const idleMs = idleFlag === undefined ? 6000 : Number(idleFlag.slice("--idle-ms=".length));
+if (!Number.isInteger(idleMs) || idleMs < 0) {
+  throw new Error(`Invalid ${idleFlag}: not a non-negative integer of milliseconds`);
+}
 const num = (i: number, fallback: number) => {
   const v = args[i];
   if (v === undefined) return fallback;
@@ -40,7 +52,7 @@ if (limit !== undefined && limit < needed) {
 }
 
 const MB = 1e6;
-const report = await runLoad({ peers, messages, cycles, log: (l) => json || console.log(`  ${l}`) });
+const report = await runLoad({ peers, messages, cycles, idleMs, log: (l) => json || console.log(`  ${l}`) });
 
 const clean = (c: LeakCheck) =>
   c.timers === 0 && c.conns === 0 && c.abortListeners === 0 && (c.uncollectedPeers ?? 0) === 0 &&
@@ -52,10 +64,10 @@ if (json) {
 } else {
   const r = report;
   const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
-  const perPair = (p: PerPair) =>
-    `${kb(p.rssPerPair)} RSS, ${kb(p.heapPerPair)} heap (${kb(p.heapCommittedPerPair)} committed), ${
-      kb(p.externalPerPair)
-    } external a pair (${kb(p.rssPerPair / 2)} RSS a peer)`;
+  const perPeer = (p: PerPair) =>
+    `${kb(p.rssPerPair / 2)} RSS, ${kb(p.heapPerPair / 2)} heap a peer (a pair: ${kb(p.rssPerPair)} RSS, ${
+      kb(p.heapPerPair)
+    } heap, ${kb(p.heapCommittedPerPair)} heap committed, ${kb(p.externalPerPair)} external)`;
   const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
   const left = (c: LeakCheck) =>
     [
@@ -70,12 +82,13 @@ if (json) {
     `handshakes:        ${r.peers} pairs in ${(r.handshakeMs / 1000).toFixed(2)} s (${
       rate(r.peers, r.handshakeMs)
     } pairs/s)`,
-    `idle, handshaken:  ${perPair(r.idleAfterHandshake)}`,
-    `  compacting gc:   ${perPair(r.idleCompacted)}`,
+    `memory:            measured after ${r.idleMs} ms idle and a full, compacting collection`,
+    `idle, handshaken:  ${perPeer(r.idleAfterHandshake)}`,
+    `  one more peer:   ${perPeer(r.idleMarginal)} (from ${r.peers >>> 1} to ${r.peers} pairs)`,
     `exchange:          ${r.exchanged} messages in ${(r.exchangeMs / 1000).toFixed(2)} s (${
       rate(r.exchanged, r.exchangeMs)
     } messages/s)`,
-    `idle, after use:   ${perPair(r.idleAfterExchange)}`,
+    `idle, after use:   ${perPeer(r.idleAfterExchange)}`,
     `close:             ${(r.closeMs / 1000).toFixed(2)} s; left: ${left(r.afterLoad)}`,
     `churn:             ${r.cycles} cycles in ${(r.churnMs / 1000).toFixed(2)} s (${
       rate(r.cycles, r.churnMs)

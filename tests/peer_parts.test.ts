@@ -8,7 +8,8 @@ import "./_guard.ts"; // fails the file on any unhandled rejection or uncaught e
 import { InvType, type InvVect } from "../src/wire/invvect.ts";
 import { ipToString } from "../src/wire/ip.ts";
 import { ManualClock } from "../src/peer/clock.ts";
-import { resolveConfig } from "../src/peer/config.ts";
+import { type PeerConfig, resolveConfig } from "../src/peer/config.ts";
+import { defaultHasher, type Hasher, setDefaultHasher } from "../src/hash/hasher.ts";
 import { ConfigError } from "../src/peer/errors.ts";
 import { splitHostPort } from "../src/peer/handshake.ts";
 import { invKey, LruSet } from "../src/peer/lru.ts";
@@ -285,6 +286,35 @@ describe("configuration", () => {
       resolveConfig({ userAgentName: "app", userAgentVersion: "2.6.41", userAgentComments: ["a", "b c"] }).userAgent,
       "/soterwire:0.6.0/app:2.6.41(a; b c)/",
     );
+  });
+
+  it("peers made from one unchanged configuration object share its resolution", () => {
+    const onPing = () => {};
+    const config: PeerConfig = { userAgentName: "app", userAgentComments: ["a"], listeners: { onPing } };
+    const cfg = resolveConfig(config);
+    assert.equal(resolveConfig(config), cfg);
+    assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.listeners));
+    assert.notEqual(resolveConfig({ ...config }), cfg, "another object");
+    // Any change, even in place, gives a new resolution.
+    config.listeners!.onPong = () => {};
+    const withPong = resolveConfig(config);
+    assert.notEqual(withPong, cfg);
+    assert.equal(withPong.listeners.onPong, config.listeners!.onPong);
+    (config.userAgentComments as string[]).push("b");
+    assert.equal(resolveConfig(config).userAgent, "/soterwire:0.6.0/app:0.0.0(a; b)/");
+    config.idleTimeout = 1000;
+    assert.equal(resolveConfig(config).idleTimeout, 1000);
+    const previous = defaultHasher();
+    const other: Hasher = { doubleSha256: previous.doubleSha256, sha256: previous.sha256 };
+    setDefaultHasher(other);
+    try {
+      assert.equal(resolveConfig(config).hasher, other, "a new default hasher");
+    } finally {
+      setDefaultHasher(previous);
+    }
+    const same = resolveConfig(config);
+    assert.equal(resolveConfig(config), same);
+    assert.throws(() => resolveConfig(Object.assign(config, { idleTimeout: -1 })), ConfigError);
   });
 
   it("refuses what soterd refuses", () => {

@@ -46,7 +46,6 @@ export class SocketConn implements Conn, RawCapable, RawConn {
   /** The remote side's address. */
   readonly remoteAddr: NetAddr;
   readonly #ops: SocketOps;
-  readonly #label: string;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #rc: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -75,7 +74,11 @@ export class SocketConn implements Conn, RawCapable, RawConn {
     this.#ops = ops;
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
-    this.#label = formatAddr(remoteAddr.hostname, remoteAddr.port);
+  }
+
+  /** The remote's address for messages (made when needed: errors only). */
+  get #label(): string {
+    return formatAddr(this.remoteAddr.hostname, this.remoteAddr.port);
   }
 
   /** Bytes from the remote. */

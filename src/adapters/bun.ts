@@ -24,7 +24,7 @@
 import { setDefaultHasher } from "../hash/hasher.ts";
 import { QueueListener } from "./_accept.ts";
 import { attempt, closedError, formatAddr, listenError, netAddr } from "./_common.ts";
-import { SocketConn } from "./_socket.ts";
+import { SocketConn, type SocketOps } from "./_socket.ts";
 import { ConnectionError } from "./errors.ts";
 import { nodeFileOps } from "./_file_storage.ts";
 import { FileStorage } from "./_storage_common.ts";
@@ -83,48 +83,70 @@ declare const Bun: {
   }): BunTcpListener;
 };
 
-/** Per-socket state: the conn, and the unwritten rest of a write. */
-interface Side {
-  conn: SocketConn;
+/**
+ * Per-socket state (the conn, the unwritten rest of a write) and the
+ * socket's operations for {@linkcode SocketConn}, as methods rather than
+ * closures: an idle connection holds this one object for them.
+ */
+class Side implements SocketOps {
+  readonly #socket: BunSocket;
+  readonly conn: SocketConn;
   rest: Uint8Array | undefined;
   drained: (() => void) | undefined;
+
+  constructor(socket: BunSocket) {
+    this.#socket = socket;
+    this.conn = new SocketConn(
+      this,
+      netAddr(socket.localAddress, socket.localPort),
+      netAddr(socket.remoteAddress, socket.remotePort),
+    );
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    const n = chunk.byteLength === 0 ? 0 : this.#socket.write(chunk);
+    if (n === chunk.byteLength) return undefined;
+    if (n < 0) throw this.#closed();
+    // Bun took part of it: keep the rest for the drain callback.
+    this.rest = chunk.subarray(n);
+    return new Promise((resolve) => this.drained = resolve);
+  }
+
+  send(chunk: Uint8Array, done: (err?: unknown) => void): void {
+    const n = chunk.byteLength === 0 ? 0 : this.#socket.write(chunk);
+    if (n === chunk.byteLength) return done();
+    if (n < 0) return done(this.#closed());
+    // Bun took part of it: keep the rest for the drain callback.
+    this.rest = chunk.subarray(n);
+    this.drained = done;
+  }
+
+  end(): undefined {
+    this.#socket.shutdown();
+    return undefined;
+  }
+
+  destroy(): void {
+    this.#socket.end();
+  }
+
+  #closed(): ConnectionError {
+    const { hostname, port } = this.conn.remoteAddr;
+    return closedError(formatAddr(hostname, port));
+  }
 }
 
 function wrap(socket: BunSocket, noDelay: boolean): Side {
   socket.setNoDelay(noDelay);
-  const label = formatAddr(socket.remoteAddress, socket.remotePort);
-  // deno-lint-ignore prefer-const
-  let side: Side; // assigned below, before any callback runs
-  const conn = new SocketConn(
-    {
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      write: (chunk) => {
-        const n = chunk.byteLength === 0 ? 0 : socket.write(chunk);
-        if (n === chunk.byteLength) return undefined;
-        if (n < 0) throw closedError(label);
-        // Bun took part of it: keep the rest for the drain callback.
-        side.rest = chunk.subarray(n);
-        return new Promise((resolve) => side.drained = resolve);
-      },
-      send: (chunk, done) => {
-        const n = chunk.byteLength === 0 ? 0 : socket.write(chunk);
-        if (n === chunk.byteLength) return done();
-        if (n < 0) return done(closedError(label));
-        // Bun took part of it: keep the rest for the drain callback.
-        side.rest = chunk.subarray(n);
-        side.drained = done;
-      },
-      end: () => {
-        socket.shutdown();
-        return undefined;
-      },
-      destroy: () => socket.end(),
-    },
-    netAddr(socket.localAddress, socket.localPort),
-    netAddr(socket.remoteAddress, socket.remotePort),
-  );
-  side = { conn, rest: undefined, drained: undefined };
+  const side = new Side(socket);
   socket.data = side;
   return side;
 }

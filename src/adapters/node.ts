@@ -20,7 +20,7 @@ import * as net from "node:net";
 import { setDefaultHasher } from "../hash/hasher.ts";
 import { QueueListener } from "./_accept.ts";
 import { attempt, formatAddr, listenError, netAddr } from "./_common.ts";
-import { SocketConn } from "./_socket.ts";
+import { SocketConn, type SocketOps } from "./_socket.ts";
 import { ConnectionError } from "./errors.ts";
 import { nodeFileOps } from "./_file_storage.ts";
 import { FileStorage } from "./_storage_common.ts";
@@ -35,23 +35,51 @@ export type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr, Storage };
 
 setDefaultHasher(nativeHasher);
 
+/**
+ * The socket's operations for {@linkcode SocketConn}, as methods rather
+ * than closures: an idle connection holds one small object for them.
+ */
+class NodeSocketOps implements SocketOps {
+  readonly #socket: net.Socket;
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  // Resolve on the write callback: Node keeps a reference to the chunk
+  // until then, and the caller may reuse it afterwards.
+  write(chunk: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#socket.write(chunk, (err) => err ? reject(err) : resolve());
+    });
+  }
+
+  // Node keeps the chunk until the callback: it must be handed over.
+  send(chunk: Uint8Array, done: (err?: unknown) => void): void {
+    this.#socket.write(chunk, (err) => done(err ?? undefined));
+  }
+
+  end(): Promise<void> {
+    return new Promise((resolve) => this.#socket.end(resolve));
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
+
 function wrap(socket: net.Socket, noDelay: boolean): SocketConn {
   socket.setNoDelay(noDelay);
   const conn = new SocketConn(
-    {
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      // Resolve on the write callback: Node keeps a reference to the chunk
-      // until then, and the caller may reuse it afterwards.
-      write: (chunk) =>
-        new Promise((resolve, reject) => {
-          socket.write(chunk, (err) => err ? reject(err) : resolve());
-        }),
-      // Node keeps the chunk until the callback: it must be handed over.
-      send: (chunk, done) => void socket.write(chunk, (err) => done(err ?? undefined)),
-      end: () => new Promise((resolve) => socket.end(resolve)),
-      destroy: () => socket.destroy(),
-    },
+    new NodeSocketOps(socket),
     netAddr(socket.localAddress, socket.localPort),
     netAddr(socket.remoteAddress, socket.remotePort),
   );

@@ -351,14 +351,51 @@ function duration(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** A resolution and shallow copies of what it was made from. */
+type Resolution = {
+  from: PeerConfig;
+  listeners: PeerListeners | undefined;
+  comments: readonly string[] | undefined;
+  cfg: ResolvedConfig;
+};
+
+/** The last resolution of each configuration object: peers made from one unchanged object share it. */
+const resolutions = new WeakMap<PeerConfig, Resolution>();
+
+function sameEntries(a: object | undefined, b: object | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const [x, y, keys] = [a as Record<string, unknown>, b as Record<string, unknown>, Object.keys(a)];
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.is(x[k], y[k]));
+}
+
+function unchanged(config: PeerConfig, r: Resolution): boolean {
+  return sameEntries(config, r.from) && sameEntries(config.listeners, r.listeners) &&
+    sameEntries(config.userAgentComments, r.comments) && r.cfg.hasher === (config.hasher ?? defaultHasher());
+}
+
 /**
- * Checks a configuration and fills in soterd's defaults.
+ * Checks a configuration and fills in soterd's defaults. Resolving the
+ * same object again, unchanged (its fields, listeners and comments), gives
+ * the same result object.
  *
  * @param config The caller's configuration.
  * @returns The resolved configuration, with the user agent built.
  * @throws {ConfigError} for a value soterd would refuse.
  */
 export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
+  const last = resolutions.get(config);
+  if (last !== undefined && unchanged(config, last)) return last.cfg;
+  const cfg = resolve(config);
+  resolutions.set(config, {
+    from: { ...config },
+    listeners: config.listeners && { ...config.listeners },
+    comments: config.userAgentComments && [...config.userAgentComments],
+    cfg,
+  });
+  return cfg;
+}
+
+function resolve(config: PeerConfig): ResolvedConfig {
   const name = config.userAgentName ?? "";
   if (UA_FORBIDDEN.test(name)) {
     throw new ConfigError(
@@ -408,7 +445,7 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
   if (!Number.isFinite(maxQueueBytes) || maxQueueBytes <= 0) {
     throw new ConfigError(`Invalid maxQueueBytes: ${maxQueueBytes} is not a positive number`);
   }
-  return {
+  return Object.freeze({
     network: config.network ?? DEFAULT_NETWORK,
     userAgentName: name,
     userAgentVersion: version,
@@ -420,7 +457,7 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
     newestBlock: config.newestBlock,
     hostToNetAddress: config.hostToNetAddress,
     proxy: config.proxy ?? false,
-    listeners: { ...config.listeners },
+    listeners: Object.freeze({ ...config.listeners }),
     handshakeTimeout: duration("handshake timeout", config.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT),
     idleTimeout: duration("idle timeout", config.idleTimeout, DEFAULT_IDLE_TIMEOUT),
     pingInterval: duration("ping interval", config.pingInterval, DEFAULT_PING_INTERVAL),
@@ -436,7 +473,7 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
     sentNonces: config.sentNonces ?? sharedSentNonces,
     hasher: config.hasher ?? defaultHasher(),
     signal: config.signal,
-  };
+  });
 }
 
 /** Options of {@linkcode Peer.queueMessage}. */
