@@ -320,5 +320,11 @@ describe(`adapters (${runtime})`, () => {
     // A view into a larger buffer hashes only its own bytes.
     const view = big.subarray(3, 3 + 5000);
     assert.deepEqual(nativeHasher.sha256(view), sha256(view.slice()));
+    // Every digest is its own array: a later hash does not overwrite it.
+    const first = nativeHasher.doubleSha256(pattern(80, 1));
+    const second = nativeHasher.sha256(pattern(80, 2));
+    nativeHasher.doubleSha256(pattern(375, 3));
+    assert.deepEqual(first, doubleSha256(pattern(80, 1)));
+    assert.deepEqual(second, sha256(pattern(80, 2)));
   });
 });
