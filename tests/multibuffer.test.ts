@@ -151,4 +151,37 @@ describe("FrameDecoder: small frames checksummed in batches", () => {
       assert.deepEqual(outcomes(jsHasher, size), expected, `chunks of ${size}`);
     }
   });
+
+  it("decoders taking turns frame by frame each get their own frames' checksums", () => {
+    // The batch arrays are shared by every decoder of the thread: a decoder
+    // finding them taken by another batches again from where it is.
+    const bad = frames.map((f) => f.slice());
+    bad[9]![bad[9]!.length - 1]! ^= 1;
+    const streams = [concat(frames), concat(bad), concat(frames.slice().reverse())];
+    const expected = streams.map((stream) => {
+      const dec = new FrameDecoder({ ...opts, hasher: jsHasher });
+      dec.push(stream);
+      return drain(dec, []);
+    });
+    const { hasher, batches } = recording();
+    const decoders = streams.map((stream) => {
+      const dec = new FrameDecoder({ ...opts, hasher });
+      dec.push(stream);
+      return dec;
+    });
+    const got: (Message | string)[][] = streams.map(() => []);
+    for (let round = 0; round < frames.length; round++) {
+      decoders.forEach((dec, i) => {
+        try {
+          const f = dec.next();
+          if (f !== undefined) got[i]!.push(f.message);
+        } catch (err) {
+          got[i]!.push((err as { kind: string }).kind);
+        }
+      });
+    }
+    assert.deepEqual(got, expected);
+    assert.ok(got[1]!.includes("checksum"));
+    assert.ok(batches.length > streams.length, `${batches.length} batches: taking turns re-batches`);
+  });
 });

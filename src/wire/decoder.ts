@@ -41,6 +41,18 @@ const MIN_PIECE = 4096;
  */
 const SMALL_FRAME = 1024;
 const BATCH_FRAMES = 64;
+
+/**
+ * The arrays of a batch, shared by every decoder of the thread (an idle
+ * peer's decoder holds none); the decoder that batched last owns them, and
+ * another finding them taken batches again from where it is.
+ */
+const BATCH = {
+  owner: undefined as object | undefined,
+  at: new Int32Array(BATCH_FRAMES),
+  sums: new Int32Array(BATCH_FRAMES),
+  payloads: new Array<Uint8Array>(BATCH_FRAMES).fill(EMPTY),
+};
 const SMALL_PARTS = 16 * 1024;
 
 /**
@@ -157,9 +169,6 @@ export class FrameDecoder {
   // (Allocated on the first batch: an idle decoder holds none of it.)
   #batchChunk: Uint8Array | undefined;
   #batchEnd = 0;
-  #batchAt: Int32Array | undefined;
-  #batchSum: Int32Array | undefined;
-  #batchPayloads: Uint8Array[] | undefined;
   #batchCount = 0;
   #batchNext = 0;
 
@@ -391,8 +400,10 @@ export class FrameDecoder {
   #checksumOf(payload: Uint8Array, chunk: Uint8Array | undefined, start: number): number {
     const many = this.hasher.frameChecksums;
     if (many !== undefined && chunk !== undefined && payload.length < SMALL_FRAME) {
-      if (chunk !== this.#batchChunk || start >= this.#batchEnd) this.#batch(chunk, start, payload);
-      const at = this.#batchAt!;
+      if (chunk !== this.#batchChunk || start >= this.#batchEnd || BATCH.owner !== this) {
+        this.#batch(chunk, start, payload);
+      }
+      const at = BATCH.at;
       const count = this.#batchCount;
       let i = this.#batchNext;
       while (i < count && at[i]! < start) i++;
@@ -400,7 +411,7 @@ export class FrameDecoder {
         this.#batchNext = i + 1;
         // The last one used: let go of the chunk.
         if (i + 1 === count) this.#batchChunk = undefined;
-        return this.#batchSum![i]!;
+        return BATCH.sums[i]!;
       }
       this.#batchNext = i;
     }
@@ -415,9 +426,8 @@ export class FrameDecoder {
    * compared, so this only computes ahead what `next()` will compare.
    */
   #batch(chunk: Uint8Array, start: number, payload: Uint8Array): void {
-    const payloads = this.#batchPayloads ??= new Array(BATCH_FRAMES).fill(EMPTY);
-    const at = this.#batchAt ??= new Int32Array(BATCH_FRAMES);
-    const sums = this.#batchSum ??= new Int32Array(BATCH_FRAMES);
+    const { payloads, at, sums } = BATCH;
+    BATCH.owner = this;
     payloads[0] = payload;
     at[0] = start;
     let n = 1;
