@@ -73,6 +73,31 @@ export function makeBlock(rand: () => number, txs: number): BlockMessage {
   };
 }
 
+/**
+ * A deep copy of `block` in plain objects, every byte field an array of its
+ * own: a block as a user builds it, sharing nothing with a decoded one.
+ */
+export function plainBlock(block: BlockMessage): BlockMessage {
+  const b = (x: Uint8Array) => new Uint8Array(x);
+  return {
+    command: "block",
+    header: { ...block.header, prevBlock: b(block.header.prevBlock), merkleRoot: b(block.header.merkleRoot) },
+    parents: { ...block.parents, parents: block.parents.parents.map((p) => ({ hash: b(p.hash), data: b(p.data) })) },
+    verification: { ...block.verification, cycleNonces: [...block.verification.cycleNonces] },
+    transactions: block.transactions.map((tx) => ({
+      version: tx.version,
+      txIn: tx.txIn.map((i) => ({
+        previousOutPoint: { hash: b(i.previousOutPoint.hash), index: i.previousOutPoint.index },
+        signatureScript: b(i.signatureScript),
+        witness: i.witness.map(b),
+        sequence: i.sequence,
+      })),
+      txOut: tx.txOut.map((o) => ({ value: o.value, pkScript: b(o.pkScript) })),
+      lockTime: tx.lockTime,
+    })),
+  };
+}
+
 /** The typical messages benchmarked one by one. */
 export function sampleMessages(): {
   version: VersionMessage;

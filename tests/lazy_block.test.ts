@@ -47,6 +47,36 @@ describe("block transactions built on first access", () => {
     assert.deepEqual(Object.keys(decoded), ["command", "header", "parents", "verification", "transactions"]);
   });
 
+  it("once read or assigned are a plain data property, which the accessor no longer holds", () => {
+    const payload = encodePayload(sample());
+    const read = decodePayload("block", payload);
+    const getter = Object.getOwnPropertyDescriptor(read, "transactions")!.get!;
+    const txs = read.transactions;
+    assert.deepEqual(Object.getOwnPropertyDescriptor(read, "transactions"), {
+      value: txs,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    // The old accessor builds them anew: it kept no reference to them.
+    assert.notEqual(getter.call(read), txs);
+    assert.deepEqual(getter.call(read), txs);
+    const assigned = decodePayload("block", payload);
+    assigned.transactions = [];
+    assert.equal(Object.getOwnPropertyDescriptor(assigned, "transactions")!.value, assigned.transactions);
+  });
+
+  it("of a frozen block are built once and encoded from the objects", () => {
+    const block = sample();
+    const payload = encodePayload(block);
+    const frozen = Object.freeze(decodePayload("block", payload));
+    assert.equal(frozen.transactions, frozen.transactions);
+    assert.deepEqual(frozen.transactions, block.transactions);
+    frozen.transactions[0]!.lockTime = 77;
+    assert.deepEqual(encodePayload(frozen), encodePayload({ ...block, transactions: frozen.transactions }));
+    assert.notDeepEqual(encodePayload(frozen), payload);
+  });
+
   it("fail the block's decoding with readTx's own error wherever a transaction is malformed", () => {
     const block = sample();
     const payload = encodePayload(block);

@@ -7,7 +7,16 @@
  */
 import type { MessageEncoding } from "./protocol.ts";
 import type { Reader } from "./reader.ts";
-import { readTx } from "./tx.ts";
+import { readTx, txSerializeSize } from "./tx.ts";
+
+/** What {@linkcode scanTx} found: the transaction has the BIP 144 marker and flag. */
+export const SCAN_WITNESS = 1;
+/**
+ * What {@linkcode scanTx} found: the transaction's bytes are not what
+ * writing it back would give (the marker and flag with every witness stack
+ * empty, which soterd accepts and drops when it re-encodes).
+ */
+export const SCAN_NOT_CANONICAL = 2;
 
 /**
  * Moves `r` past one transaction, with exactly the checks and errors of
@@ -18,9 +27,12 @@ import { readTx } from "./tx.ts";
  *
  * @param r The reader, at the transaction's first byte.
  * @param encoding Whether witness data may be present.
+ * @returns {@linkcode SCAN_WITNESS} and {@linkcode SCAN_NOT_CANONICAL} as
+ * they apply, or 0: a transaction with neither is written back by `writeTx`
+ * with any encoding as the very bytes scanned.
  * @throws {MessageError} as `readTx` does.
  */
-export function scanTx(r: Reader, encoding: MessageEncoding): void {
+export function scanTx(r: Reader, encoding: MessageEncoding): number {
   const buf = r.buf;
   const end = r.end;
   const start = r.pos;
@@ -50,10 +62,14 @@ export function scanTx(r: Reader, encoding: MessageEncoding): void {
     ok = len < 0xfd && end - pos >= 9 + len;
     pos += 9 + len;
   }
+  // Written back, a witness transaction keeps its marker only if some stack
+  // has an item.
+  let items = 0;
   for (let i = 0; ok && witness && i < inputs; i++) {
-    const items = pos < end ? buf[pos++]! : 0xff;
-    ok = items < 0xfd;
-    for (let j = 0; ok && j < items; j++) {
+    const n = pos < end ? buf[pos++]! : 0xff;
+    ok = n < 0xfd;
+    items |= n;
+    for (let j = 0; ok && j < n; j++) {
       // A one-byte length is always within the witness item limit.
       const len = pos < end ? buf[pos]! : 0xff;
       ok = len < 0xfd && end - pos > len;
@@ -62,8 +78,14 @@ export function scanTx(r: Reader, encoding: MessageEncoding): void {
   }
   if (ok && end - pos >= 4) {
     r.pos = pos + 4;
-    return;
+    return witness ? (items === 0 ? SCAN_WITNESS | SCAN_NOT_CANONICAL : SCAN_WITNESS) : 0;
   }
   r.pos = start;
-  readTx(r, encoding);
+  const tx = readTx(r, encoding);
+  // Off the fast path: decoding rejects non-canonical varints, so the bytes
+  // differ from the written-back form only by a dropped marker, which
+  // shortens it.
+  witness = encoding === "witness" && buf[start + 4] === 0;
+  const same = txSerializeSize(tx, encoding) === r.pos - start;
+  return (witness ? SCAN_WITNESS : 0) | (same ? 0 : SCAN_NOT_CANONICAL);
 }
