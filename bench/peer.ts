@@ -9,18 +9,24 @@
 // - tx stream: one side queues a 375-byte transaction in bursts of 64, the
 //   other counts them (one direction, throughput-bound).
 //
-// The codec alone does, for the same messages, encode + frame + decode with
-// the checksum verified (native hasher on both sides). Both run on the one
-// thread, so the peer's own cost per message is the time per message moved
-// (both directions counted) minus the codec's in the same pass; rates are
-// printed per direction. Each figure is the median of `--passes` passes
-// (default 11) with min and max; passes interleave the variants so that
-// noise hits all.
+// The codec alone does, for the same messages, what the peer cannot avoid:
+// encode and frame each message, and decode it with its checksum verified
+// (native hasher on both sides), in the chunks the peer pair moves them in
+// (one frame a chunk in lock-step, a burst of 64 frames a chunk otherwise,
+// so the decoder checksums a chunk's small frames in batches as it does
+// inside the peer). Each variant (this checkout, `--base` checkouts) is
+// compared with its own codec (its `src/wire/`), so a change to the codec
+// is not counted as a change to the peer. Both run on the one thread, so
+// the peer's own cost per message is the time per message moved (both
+// directions counted) minus its codec's in the same pass; rates are printed
+// per direction. Each figure is the median of `--passes` passes (default
+// 11) with min and max; passes interleave the variants and the codec so
+// that noise hits all.
 // Times are the process's CPU time (user + system, every thread), which
 // other processes on a shared machine barely disturb; `--wall` uses the
-// elapsed time instead.
+// elapsed time instead. `--only=lock|pipelined|tx` runs one scenario.
 //
-//   deno run -A bench/peer.ts [--passes=7] [--base=DIR] [--json]
+//   deno run -A bench/peer.ts [--passes=7] [--base=DIR] [--only=tx] [--json]
 //   bun bench/peer.ts ... | npx tsx bench/peer.ts ...
 //
 // `--base=DIR` also measures the Peer of another checkout of this
@@ -32,7 +38,8 @@ import { pathToFileURL } from "node:url";
 import { nativeHasher } from "../src/adapters/native_hash.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import type * as PeerModule from "../src/peer/mod.ts";
-import { FrameDecoder } from "../src/wire/decoder.ts";
+import type * as DecoderModule from "../src/wire/decoder.ts";
+import type * as FrameModule from "../src/wire/frame.ts";
 import { encodeMessage } from "../src/wire/frame.ts";
 import type { Message } from "../src/wire/message.ts";
 import { type Spread, spread } from "./_passes.ts";
@@ -40,6 +47,11 @@ import { makeTx, prng } from "./fixtures.ts";
 
 type PeerApi = typeof PeerModule;
 type Peer = PeerModule.Peer;
+/** A checkout's codec: what its Peer encodes and decodes with. */
+interface WireApi {
+  encodeMessage: typeof FrameModule.encodeMessage;
+  FrameDecoder: typeof DecoderModule.FrameDecoder;
+}
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const argv = process.argv.slice(2);
@@ -50,24 +62,24 @@ if (!Number.isInteger(passes) || passes < 1) throw new Error(`Invalid --passes: 
 /** Other checkouts to measure in the same run (`--base=DIR`, repeatable; the first is "the base"). */
 const baseDirs = argv.filter((a) => a.startsWith("--base=")).map((a) => a.slice("--base=".length).replace(/\/$/, ""));
 const wall = argv.includes("--wall");
+const only = flag("only");
 
-/** A stopwatch in milliseconds: CPU time of the process, or elapsed time with `--wall`. */
+/** The time in milliseconds: CPU time of the process, or elapsed time with `--wall`. */
+const now: () => number = wall ? () => performance.now() : () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
+/** A stopwatch in milliseconds (see {@linkcode now}). */
 function stopwatch(): () => number {
-  if (wall) {
-    const t0 = performance.now();
-    return () => performance.now() - t0;
-  }
-  const c0 = process.cpuUsage();
-  return () => {
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / 1000;
-  };
+  const t0 = now();
+  return () => now() - t0;
 }
 
 /** Messages per pass of each scenario. */
 const ROUND_TRIPS = 2000;
 const PIPELINED_PINGS = 8000;
-const TXS = 8000;
+const TXS = 16000;
 const BURST = 64;
 
 const TX: Message = { command: "tx", ...makeTx(prng(5), false) };
@@ -76,16 +88,44 @@ const TX_FRAME_BYTES = encodeMessage(TX, { magic: SIMNET.magic }).length;
 // ---------------------------------------------------------------------------
 // The codec alone.
 
-/** Encodes, frames and decodes (checksum verified) `n` messages made by `make`; returns ms. */
-function codecPass(n: number, make: (i: number) => Message): number {
+/**
+ * Encodes and frames `n` messages made by `make` and decodes them with the
+ * checksums verified, `burst` frames to a chunk, as the peer pair moves
+ * them; returns ms. Joining a burst's frames into one chunk is the peer's
+ * writing, not the codec's, so its time is left out.
+ */
+function codecPass(wire: WireApi, n: number, burst: number, make: (i: number) => Message): number {
   const opts = { magic: SIMNET.magic, hasher: nativeHasher };
-  const dec = new FrameDecoder({ ...opts, encoding: "witness" });
-  const elapsed = stopwatch();
-  for (let i = 0; i < n; i++) {
-    dec.push(encodeMessage(make(i), opts));
-    if (dec.next() === undefined) throw new Error("The codec lost a frame");
+  const dec = new wire.FrameDecoder({ ...opts, encoding: "witness" });
+  const frames: Uint8Array[] = [];
+  const t = now();
+  let joining = 0;
+  for (let i = 0; i < n;) {
+    let total = 0;
+    const end = Math.min(n, i + burst);
+    for (; i < end; i++) {
+      const f = wire.encodeMessage(make(i), opts);
+      frames.push(f);
+      total += f.length;
+    }
+    let chunk = frames[0]!;
+    if (frames.length > 1) {
+      const j = now();
+      chunk = new Uint8Array(total);
+      let at = 0;
+      for (const f of frames) {
+        chunk.set(f, at);
+        at += f.length;
+      }
+      joining += now() - j;
+    }
+    dec.push(chunk);
+    for (let k = frames.length; k > 0; k--) {
+      if (dec.next() === undefined) throw new Error("The codec lost a frame");
+    }
+    frames.length = 0;
   }
-  return elapsed();
+  return now() - t - joining;
 }
 
 const ping = (i: number): Message => ({ command: i & 1 ? "pong" : "ping", nonce: BigInt(i + 1) });
@@ -196,43 +236,62 @@ interface Scenario {
   /** Directions carrying messages. */
   directions: number;
   peer: (pair: Pair) => Promise<number>;
-  codec: () => number;
+  codec: (wire: WireApi) => number;
 }
 
-const scenarios: Scenario[] = [
+const allScenarios: Array<Scenario & { key: string }> = [
   {
+    key: "lock",
     name: "ping/pong lock-step",
     moved: 2 * ROUND_TRIPS,
     directions: 2,
     peer: (p) => lockStep(p, ROUND_TRIPS),
-    codec: () => codecPass(2 * ROUND_TRIPS, ping),
+    codec: (w) => codecPass(w, 2 * ROUND_TRIPS, 1, ping),
   },
   {
+    key: "pipelined",
     name: "ping/pong pipelined",
     moved: 2 * PIPELINED_PINGS,
     directions: 2,
     peer: (p) => pipelined(p, PIPELINED_PINGS),
-    codec: () => codecPass(2 * PIPELINED_PINGS, ping),
+    codec: (w) => codecPass(w, 2 * PIPELINED_PINGS, BURST, ping),
   },
   {
+    key: "tx",
     name: `tx stream (${TX_FRAME_BYTES - 24}-byte tx)`,
     moved: TXS,
     directions: 1,
     peer: (p) => txStream(p, TXS),
-    codec: () => codecPass(TXS, tx),
+    codec: (w) => codecPass(w, TXS, BURST, tx),
   },
 ];
+const scenarios = allScenarios.filter((sc) => only === undefined || sc.key === only);
+if (scenarios.length === 0) throw new Error(`Invalid --only: ${only} (lock, pipelined or tx)`);
 
-const variants: Array<{ name: string; api: PeerApi }> = [];
-for (const [i, dir] of baseDirs.entries()) {
-  const url = pathToFileURL(`${dir}/src/peer/mod.ts`).href;
-  const name = i === 0 ? "base" : dir.slice(dir.lastIndexOf("/") + 1);
-  variants.push({ name, api: (await import(url)) as PeerApi });
+interface Variant {
+  name: string;
+  api: PeerApi;
+  wire: WireApi;
 }
-variants.push({ name: "this", api: await import("../src/peer/mod.ts") });
 
-/** Nanoseconds per message moved, per pass: [scenario][variant or codec]. */
-const samples: number[][][] = scenarios.map(() => Array.from({ length: variants.length + 1 }, () => []));
+async function loadVariant(name: string, dir: string): Promise<Variant> {
+  const url = (path: string) => pathToFileURL(`${dir}/${path}`).href;
+  const api = (await import(url("src/peer/mod.ts"))) as PeerApi;
+  const frame = (await import(url("src/wire/frame.ts"))) as typeof FrameModule;
+  const decoder = (await import(url("src/wire/decoder.ts"))) as typeof DecoderModule;
+  return { name, api, wire: { encodeMessage: frame.encodeMessage, FrameDecoder: decoder.FrameDecoder } };
+}
+
+const variants: Variant[] = [];
+for (const [i, dir] of baseDirs.entries()) {
+  variants.push(await loadVariant(i === 0 ? "base" : dir.slice(dir.lastIndexOf("/") + 1), dir));
+}
+variants.push(await loadVariant("this", new URL("..", import.meta.url).pathname.replace(/\/$/, "")));
+
+/** Nanoseconds per message moved, per pass: [scenario][variant]. */
+const peerNs: number[][][] = scenarios.map(() => variants.map(() => []));
+/** The same for the variant's codec alone. */
+const codecNs: number[][][] = scenarios.map(() => variants.map(() => []));
 const progress = (line: string) => {
   if (!json && process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(70)}`);
 };
@@ -241,13 +300,14 @@ const progress = (line: string) => {
 for (let pass = 0; pass <= passes; pass++) {
   for (const [si, sc] of scenarios.entries()) {
     progress(`pass ${pass}/${passes}: ${sc.name}`);
-    const codecMs = sc.codec();
-    if (pass > 0) samples[si]![variants.length]!.push((codecMs * 1e6) / sc.moved);
     for (const [vi, v] of variants.entries()) {
+      const codecMs = sc.codec(v.wire);
       const pair = await makePair(v.api);
       const ms = await sc.peer(pair);
       await closePair(pair);
-      if (pass > 0) samples[si]![vi]!.push((ms * 1e6) / sc.moved);
+      if (pass === 0) continue;
+      codecNs[si]![vi]!.push((codecMs * 1e6) / sc.moved);
+      peerNs[si]![vi]!.push((ms * 1e6) / sc.moved);
     }
   }
 }
@@ -257,30 +317,39 @@ if (!json && process.stdout.isTTY) process.stdout.write("\r");
 interface Row {
   scenario: string;
   variant: string;
-  /** Nanoseconds per message moved (both directions counted). */
-  nsPerMessage: Spread;
-  /** Messages per second per direction (from the median). */
-  perDirection: number;
-  /** The peer's own nanoseconds per message: per pass, the peer's minus the codec's. */
-  overheadNs?: Spread;
+  /** Nanoseconds per message moved by the Peer pair (both directions counted). */
+  peerNs: Spread;
+  /** Nanoseconds per message through the variant's codec alone. */
+  codecNs: Spread;
+  /** Messages per second per direction, Peer pair and codec alone (from the medians). */
+  peerPerDirection: number;
+  codecPerDirection: number;
+  /** The peer's own nanoseconds per message: per pass, the peer's minus its codec's. */
+  ownNs: Spread;
+  /** Own cost against the first variant's (the base), from the medians. */
+  ownVsBase?: number;
 }
 
 const rows: Row[] = [];
 for (const [si, sc] of scenarios.entries()) {
-  const codec = spread(samples[si]![variants.length]!);
   const rate = (ns: number) => 1e9 / ns / sc.directions;
-  rows.push({ scenario: sc.name, variant: "codec alone", nsPerMessage: codec, perDirection: rate(codec.median) });
+  let baseOwn: number | undefined;
   for (const [vi, v] of variants.entries()) {
-    const st = spread(samples[si]![vi]!);
-    const codecNs = samples[si]![variants.length]!;
-    const own = spread(samples[si]![vi]!.map((ns, pass) => ns - codecNs[pass]!));
-    rows.push({
+    const peer = spread(peerNs[si]![vi]!);
+    const codec = spread(codecNs[si]![vi]!);
+    const own = spread(peerNs[si]![vi]!.map((ns, pass) => ns - codecNs[si]![vi]![pass]!));
+    const row: Row = {
       scenario: sc.name,
-      variant: `Peer (${v.name})`,
-      nsPerMessage: st,
-      perDirection: rate(st.median),
-      overheadNs: own,
-    });
+      variant: v.name,
+      peerNs: peer,
+      codecNs: codec,
+      peerPerDirection: rate(peer.median),
+      codecPerDirection: rate(codec.median),
+      ownNs: own,
+    };
+    if (baseDirs.length > 0 && vi === 0) baseOwn = own.median;
+    else if (baseOwn !== undefined) row.ownVsBase = own.median / baseOwn;
+    rows.push(row);
   }
 }
 
@@ -289,29 +358,36 @@ if (json) {
     JSON.stringify({ runtime, passes, time: wall ? "elapsed" : "cpu", bases: baseDirs, rows }, null, 2),
   );
 } else {
-  const us = (ns: number) => (ns / 1000).toFixed(2);
+  const us = (s: Spread) =>
+    `${(s.median / 1000).toFixed(2)} (${(s.min / 1000).toFixed(2)}-${(s.max / 1000).toFixed(2)})`;
+  const kps = (n: number) => `${(n / 1000).toFixed(1)}k/s`;
   console.log(
     `runtime: ${runtime}; ${
       wall ? "elapsed" : "CPU"
-    } time, median of ${passes} passes (min-max); per message = both directions counted`,
+    } time per message moved (both directions counted), µs, median of ${passes} passes (min-max); rates per direction`,
   );
+  const w = Math.max(5, ...variants.map((v) => v.name.length));
   for (const sc of scenarios) {
     console.log(`\n${sc.name}:`);
-    const own = rows.filter((r) => r.scenario === sc.name);
-    for (const r of own) {
-      const s = r.nsPerMessage;
-      const o = r.overheadNs;
-      const over = o === undefined ? "" : `   own cost ${us(o.median)} µs/msg (${us(o.min)}-${us(o.max)})`;
+    console.log(
+      `  ${"".padEnd(w)}  ${"codec alone".padEnd(26)}${"Peer pair".padEnd(26)}Peer's own cost (Peer - codec)`,
+    );
+    for (const r of rows.filter((x) => x.scenario === sc.name)) {
+      const vs = r.ownVsBase === undefined ? "" : `  = ${r.ownVsBase.toFixed(2)}x base`;
       console.log(
-        `  ${r.variant.padEnd(Math.max(12, ...own.map((x) => x.variant.length)))} ${us(s.median).padStart(7)} µs/msg (${
-          us(s.min)
-        }-${us(s.max)})  ${r.perDirection.toFixed(0).padStart(7)} msg/s per direction${over}`,
+        `  ${r.variant.padEnd(w)}  ${us(r.codecNs).padEnd(17)} ${kps(r.codecPerDirection).padStart(8)}  ${
+          us(r.peerNs).padEnd(17)
+        } ${kps(r.peerPerDirection).padStart(8)}  ${us(r.ownNs)}${vs}`,
       );
     }
-    const base = own.find((r) => r.variant === "Peer (base)");
-    for (const r of own) {
-      if (r === base || base?.overheadNs === undefined || r.overheadNs === undefined) continue;
-      console.log(`  own cost, ${r.variant} / base: ${(r.overheadNs.median / base.overheadNs.median).toFixed(2)}`);
+  }
+  if (baseDirs.length > 0) {
+    console.log(`\nPeer's own cost per message on ${runtime}, µs (median, min-max), base → this:`);
+    for (const sc of scenarios) {
+      const mine = rows.filter((x) => x.scenario === sc.name);
+      const base = mine[0]!;
+      const self = mine[mine.length - 1]!;
+      console.log(`  ${sc.name.padEnd(28)} ${us(base.ownNs)} → ${us(self.ownNs)}: ${self.ownVsBase!.toFixed(2)}x`);
     }
   }
 }
