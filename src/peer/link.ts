@@ -16,17 +16,56 @@
  * (the connection is paused while a message is waited for) and writes
  * report by callback. Any other connection is driven through its streams.
  *
+ * With a connection of our own, frames are encoded one after the other
+ * into a buffer shared by every peer (encoding is synchronous), and the
+ * frames of one write, when they lie one after the other there, are
+ * written as one view of it: no buffer per frame, no copy to join them,
+ * and nothing held by an idle peer. A written region is never written
+ * again. Other connections get a buffer of their own per frame and per
+ * write, as before.
+ *
  * @module
  */
 import type { FrameDecoder } from "../wire/decoder.ts";
-import type { DecodedFrame } from "../wire/frame.ts";
+import { type CodecOptions, type DecodedFrame, encodeMessage, writeMessage } from "../wire/frame.ts";
 import { MessageError } from "../wire/errors.ts";
+import type { Message } from "../wire/message.ts";
+import type { MessageEncoding } from "../wire/protocol.ts";
+import { Writer } from "../wire/writer.ts";
 import type { Conn } from "./conn.ts";
 import type { OutItem, OutQueue } from "./outqueue.ts";
 import { type RawConn, rawOf, type RawSink } from "./raw.ts";
 
 /** Frames written in one tick are joined into writes of about this size. */
 const WRITE_BATCH_BYTES = 256 * 1024;
+/** The size of the buffer frames for our own connections are encoded into. */
+const ENCODE_BUFFER_BYTES = 64 * 1024;
+/**
+ * A frame starts a new buffer when less room than this is left: a frame
+ * that does not fit grows the buffer, which copies all it holds.
+ */
+const ENCODE_BUFFER_ROOM = 8 * 1024;
+/** The buffer they are encoded into now; a new one once it is full. */
+let encodeBuffer: Writer | undefined;
+
+/**
+ * Encodes a frame into the shared buffer. A frame larger than the room
+ * left grows it (one copy of what it held; the next frame starts a new
+ * buffer).
+ */
+function encodeShared(msg: Message, opts: CodecOptions): Uint8Array {
+  let w = encodeBuffer;
+  // A re-entrant call (a getter of the message that queues another) gets
+  // a buffer of its own.
+  encodeBuffer = undefined;
+  if (w === undefined || w.buf.length - w.pos < ENCODE_BUFFER_ROOM) w = new Writer(ENCODE_BUFFER_BYTES);
+  const buf = w.buf;
+  try {
+    return writeMessage(w, msg, opts);
+  } finally {
+    if (w.buf === buf) encodeBuffer = w;
+  }
+}
 
 function noop(): void {}
 
@@ -82,9 +121,26 @@ function closeConnection(
   writer?.abort().catch(noop);
 }
 
-/** Joins frames into one buffer. */
-function join(batch: readonly OutItem[], total: number): Uint8Array {
-  if (batch.length === 1) return batch[0]!.frame;
+/**
+ * Joins frames into one chunk: a view over them when they lie one after
+ * the other in one buffer (the shared encode buffer) and `view` allows it,
+ * else a copy.
+ */
+function join(batch: readonly OutItem[], total: number, view: boolean): Uint8Array {
+  const first = batch[0]!.frame;
+  if (view) {
+    const buffer = first.buffer;
+    let end = first.byteOffset + first.length;
+    let i = 1;
+    for (; i < batch.length; i++) {
+      const f = batch[i]!.frame;
+      if (f.buffer !== buffer || f.byteOffset !== end) break;
+      end += f.length;
+    }
+    if (i === batch.length) return batch.length === 1 ? first : new Uint8Array(buffer, first.byteOffset, total);
+  } else if (batch.length === 1) {
+    return first;
+  }
   const chunk = new Uint8Array(total);
   let at = 0;
   for (const item of batch) {
@@ -117,6 +173,9 @@ export class Link implements RawSink {
   /** When the write in flight started, while it has not returned. */
   #inflightSince: number | undefined;
   #stopped = false;
+  /** Encoding options by transaction encoding, at the protocol version they name. */
+  #base: CodecOptions | undefined;
+  #witness: CodecOptions | undefined;
 
   /**
    * Creates a driver; nothing happens before {@linkcode Link.start}.
@@ -191,6 +250,27 @@ export class Link implements RawSink {
     const raw = this.#raw;
     if (raw === undefined) return this.#writer!.write(frame);
     return new Promise((resolve, reject) => raw.rawWrite(frame, (err) => err === undefined ? resolve() : reject(err)));
+  }
+
+  /**
+   * Encodes a frame to be written: with a connection of our own, into the
+   * shared buffer (see the module's notes), else on its own.
+   *
+   * @param msg The message.
+   * @param pver The protocol version.
+   * @param encoding The transaction encoding.
+   * @returns The frame.
+   * @throws {MessageError} when it cannot be encoded.
+   */
+  encode(msg: Message, pver: number, encoding: MessageEncoding): Uint8Array {
+    let opts = encoding === "witness" ? this.#witness : this.#base;
+    if (opts === undefined || opts.pver !== pver) {
+      const dec = this.decoder;
+      opts = { magic: dec.magic, pver, encoding, hasher: dec.hasher };
+      if (encoding === "witness") this.#witness = opts;
+      else this.#base = opts;
+    }
+    return this.#raw === undefined ? encodeMessage(msg, opts) : encodeShared(msg, opts);
   }
 
   /** From now on, queued messages are written. */
@@ -308,7 +388,7 @@ export class Link implements RawSink {
     try {
       const now = this.#host.now();
       this.#host.onSending(batch, now);
-      const chunk = join(batch, total);
+      const chunk = join(batch, total, this.#raw !== undefined);
       if (this.#raw !== undefined) {
         // A write done from within the call is done now.
         this.#inflightSince = now;
