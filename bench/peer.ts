@@ -14,14 +14,16 @@
 // (native hasher on both sides), in the chunks the peer pair moves them in
 // (one frame a chunk in lock-step, a burst of 64 frames a chunk otherwise,
 // so the decoder checksums a chunk's small frames in batches as it does
-// inside the peer). Each variant (this checkout, `--base` checkouts) is
-// compared with its own codec (its `src/wire/`), so a change to the codec
-// is not counted as a change to the peer. Both run on the one thread, so
-// the peer's own cost per message is the time per message moved (both
-// directions counted) minus its codec's in the same pass; rates are printed
-// per direction. Each figure is the median of `--passes` passes (default
-// 11) with min and max; passes interleave the variants and the codec so
-// that noise hits all.
+// inside the peer; joining them is the peer's work and is not counted
+// here). Each variant (this checkout, `--base` checkouts) is compared with
+// its own codec (its `src/wire/`), so a change to the codec is not counted
+// as a change to the peer. Both run on the one thread, alternating burst by
+// burst (64 messages, or 64 round trips), so that both see the machine in
+// the same state; the peer's own cost per message is the time per message
+// moved (both directions counted) minus its codec's in the same pass. Rates
+// are printed per direction. Each figure is the median of `--passes` passes
+// (default 11, after 4 warm-up passes) with min and max; the variants take
+// turns, in alternating order.
 // Times are the process's CPU time (user + system, every thread), which
 // other processes on a shared machine barely disturb; `--wall` uses the
 // elapsed time instead. `--only=lock|pipelined|tx` runs one scenario.
@@ -70,17 +72,11 @@ const now: () => number = wall ? () => performance.now() : () => {
   return (c.user + c.system) / 1000;
 };
 
-/** A stopwatch in milliseconds (see {@linkcode now}). */
-function stopwatch(): () => number {
-  const t0 = now();
-  return () => now() - t0;
-}
-
-/** Messages per pass of each scenario. */
-const ROUND_TRIPS = 2000;
-const PIPELINED_PINGS = 8000;
-const TXS = 16000;
+/** Passes run before the counted ones, for the compilers to settle. */
+const WARMUP = 4;
+/** Messages per burst (one way), and bursts per pass of each scenario. */
 const BURST = 64;
+const BURSTS = 200;
 
 const TX: Message = { command: "tx", ...makeTx(prng(5), false) };
 const TX_FRAME_BYTES = encodeMessage(TX, { magic: SIMNET.magic }).length;
@@ -88,44 +84,63 @@ const TX_FRAME_BYTES = encodeMessage(TX, { magic: SIMNET.magic }).length;
 // ---------------------------------------------------------------------------
 // The codec alone.
 
-/**
- * Encodes and frames `n` messages made by `make` and decodes them with the
- * checksums verified, `burst` frames to a chunk, as the peer pair moves
- * them; returns ms. Joining a burst's frames into one chunk is the peer's
- * writing, not the codec's, so its time is left out.
- */
-function codecPass(wire: WireApi, n: number, burst: number, make: (i: number) => Message): number {
-  const opts = { magic: SIMNET.magic, hasher: nativeHasher };
-  const dec = new wire.FrameDecoder({ ...opts, encoding: "witness" });
-  const frames: Uint8Array[] = [];
-  const t = now();
-  let joining = 0;
-  for (let i = 0; i < n;) {
-    let total = 0;
-    const end = Math.min(n, i + burst);
-    for (; i < end; i++) {
-      const f = wire.encodeMessage(make(i), opts);
-      frames.push(f);
-      total += f.length;
-    }
-    let chunk = frames[0]!;
-    if (frames.length > 1) {
-      const j = now();
-      chunk = new Uint8Array(total);
-      let at = 0;
-      for (const f of frames) {
-        chunk.set(f, at);
-        at += f.length;
-      }
-      joining += now() - j;
-    }
-    dec.push(chunk);
-    for (let k = frames.length; k > 0; k--) {
-      if (dec.next() === undefined) throw new Error("The codec lost a frame");
-    }
-    frames.length = 0;
+/** Joins frames `from` to `to` (exclusive) into one chunk, as the peer's writer does. */
+function join(frames: readonly Uint8Array[], from: number, to: number): Uint8Array {
+  if (to - from === 1) return frames[from]!;
+  let total = 0;
+  for (let i = from; i < to; i++) total += frames[i]!.length;
+  const chunk = new Uint8Array(total);
+  for (let i = from, at = 0; i < to; i++) {
+    chunk.set(frames[i]!, at);
+    at += frames[i]!.length;
   }
-  return now() - t - joining;
+  return chunk;
+}
+
+/** The codec alone: encodes, frames and decodes bursts of messages. */
+class CodecRun {
+  readonly #wire: WireApi;
+  readonly #opts = { magic: SIMNET.magic, hasher: nativeHasher };
+  readonly #dec: InstanceType<WireApi["FrameDecoder"]>;
+  readonly #frames: Uint8Array[] = [];
+
+  constructor(wire: WireApi) {
+    this.#wire = wire;
+    this.#dec = new wire.FrameDecoder({ ...this.#opts, encoding: "witness" });
+  }
+
+  /**
+   * Encodes and frames the `n` messages made by `make` and decodes them
+   * with their checksums verified, `perChunk` frames to a chunk as the
+   * peer pair moves them; returns the ms this took. Joining a chunk's
+   * frames is the peer's writing, not the codec's, so the time of joining
+   * them once more, just after, is deducted (which also deducts the cost
+   * of reading the clock, as the peer's time includes it once).
+   */
+  burst(n: number, perChunk: number, make: (i: number) => Message): number {
+    const frames = this.#frames;
+    const dec = this.#dec;
+    const t0 = now();
+    for (let i = 0; i < n;) {
+      const from = i;
+      for (const end = Math.min(n, i + perChunk); i < end; i++) {
+        frames.push(this.#wire.encodeMessage(make(i), this.#opts));
+      }
+      dec.push(join(frames, from, i));
+      for (let k = from; k < i; k++) {
+        if (dec.next() === undefined) throw new Error("The codec lost a frame");
+      }
+    }
+    const t1 = now();
+    if (perChunk === 1) {
+      frames.length = 0;
+      return t1 - t0;
+    }
+    for (let i = 0; i < n; i += perChunk) join(frames, i, Math.min(n, i + perChunk));
+    const t2 = now();
+    frames.length = 0;
+    return t1 - t0 - (t2 - t1);
+  }
 }
 
 const ping = (i: number): Message => ({ command: i & 1 ? "pong" : "ping", nonce: BigInt(i + 1) });
@@ -137,31 +152,37 @@ const tx = (): Message => TX;
 interface Pair {
   client: Peer;
   server: Peer;
-  /** Called with each pong's nonce the client reads. */
-  onPong: ((nonce: bigint) => void) | undefined;
+  /** Pongs the client has read. */
+  pongs: number;
   /** Transactions the server has read. */
   txs: number;
-  onTx: (() => void) | undefined;
+  /** Called after each pong or transaction read. */
+  onRead: (() => void) | undefined;
 }
 
 async function makePair(api: PeerApi): Promise<Pair> {
   const [a, b] = api.connPair();
   const common = { network: SIMNET, hasher: nativeHasher, userAgentName: "bench", userAgentVersion: "1.0.0" };
-  const pair: Pair = { client: undefined!, server: undefined!, onPong: undefined, txs: 0, onTx: undefined };
+  const pair: Pair = { client: undefined!, server: undefined!, pongs: 0, txs: 0, onRead: undefined };
   pair.server = api.Peer.inbound({
     ...common,
     sentNonces: new api.LruSet<bigint>(50),
     listeners: {
       onTx: () => {
         pair.txs++;
-        pair.onTx?.();
+        pair.onRead?.();
       },
     },
   });
   pair.client = api.Peer.outbound(`${a.localAddr.hostname}:${a.localAddr.port}`, {
     ...common,
     sentNonces: new api.LruSet<bigint>(50),
-    listeners: { onPong: (_p, msg) => pair.onPong?.(msg.nonce) },
+    listeners: {
+      onPong: () => {
+        pair.pongs++;
+        pair.onRead?.();
+      },
+    },
   });
   pair.server.associateConnection(a);
   pair.client.associateConnection(b);
@@ -176,93 +197,82 @@ async function closePair(pair: Pair): Promise<void> {
   await pair.server.disconnected;
 }
 
-/** Lock-step round trips; returns ms. */
-async function lockStep(pair: Pair, n: number): Promise<number> {
-  const elapsed = stopwatch();
-  for (let i = 1; i <= n; i++) {
-    const nonce = BigInt(i);
-    const pong = new Promise<void>((resolve) => {
-      pair.onPong = (got) => got === nonce && resolve();
-    });
-    void pair.client.queueMessage({ command: "ping", nonce });
+/** Resolves once `count()` reaches `n`. */
+function readAll(pair: Pair, count: () => number, n: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    pair.onRead = () => count() === n && resolve();
+  });
+}
+
+let nonce = 0n;
+
+/** `n` lock-step round trips: a ping, its pong read, the next ping. */
+async function lockStep(pair: Pair, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const pong = readAll(pair, () => pair.pongs, pair.pongs + 1);
+    void pair.client.queueMessage({ command: "ping", nonce: ++nonce });
     await pong;
   }
-  return elapsed();
 }
 
-/** Pings in bursts, each answered by a pong; returns ms once every pong is read. */
-async function pipelined(pair: Pair, n: number): Promise<number> {
-  let pongs = 0;
-  const all = new Promise<void>((resolve) => {
-    pair.onPong = () => {
-      if (++pongs === n) resolve();
-    };
-  });
-  const elapsed = stopwatch();
-  for (let i = 1; i <= n;) {
-    let last: Promise<boolean> | undefined;
-    for (const end = Math.min(n, i + BURST - 1); i <= end; i++) {
-      last = pair.client.queueMessage({ command: "ping", nonce: BigInt(i) });
-    }
-    if (!(await last)) throw new Error("A ping was dropped");
-  }
+/** `n` pings queued at once, each answered by a pong; resolves once every pong is read. */
+async function pipelined(pair: Pair, n: number): Promise<void> {
+  const all = readAll(pair, () => pair.pongs, pair.pongs + n);
+  let last: Promise<boolean> | undefined;
+  for (let i = 0; i < n; i++) last = pair.client.queueMessage({ command: "ping", nonce: ++nonce });
+  if (!(await last)) throw new Error("A ping was dropped");
   await all;
-  return elapsed();
 }
 
-/** Transactions in bursts, one way; returns ms once every one is read. */
-async function txStream(pair: Pair, n: number): Promise<number> {
-  pair.txs = 0;
-  const all = new Promise<void>((resolve) => {
-    pair.onTx = () => pair.txs === n && resolve();
-  });
-  const elapsed = stopwatch();
-  for (let i = 0; i < n;) {
-    let last: Promise<boolean> | undefined;
-    for (const end = Math.min(n, i + BURST); i < end; i++) last = pair.client.queueMessage(TX);
-    if (!(await last)) throw new Error("A transaction was dropped");
-  }
+/** `n` transactions queued at once, one way; resolves once every one is read. */
+async function txStream(pair: Pair, n: number): Promise<void> {
+  const all = readAll(pair, () => pair.txs, pair.txs + n);
+  let last: Promise<boolean> | undefined;
+  for (let i = 0; i < n; i++) last = pair.client.queueMessage(TX);
+  if (!(await last)) throw new Error("A transaction was dropped");
   await all;
-  return elapsed();
 }
 
 // ---------------------------------------------------------------------------
 // The run.
 
 interface Scenario {
+  key: string;
   name: string;
-  /** Messages moved per pass, both directions together. */
+  /** Messages moved per burst, both directions together. */
   moved: number;
   /** Directions carrying messages. */
   directions: number;
-  peer: (pair: Pair) => Promise<number>;
-  codec: (wire: WireApi) => number;
+  /** One burst through the peer pair. */
+  peer: (pair: Pair) => Promise<void>;
+  /** The same messages through the codec alone; returns ms. */
+  codec: (run: CodecRun) => number;
 }
 
-const allScenarios: Array<Scenario & { key: string }> = [
+const allScenarios: Scenario[] = [
   {
     key: "lock",
     name: "ping/pong lock-step",
-    moved: 2 * ROUND_TRIPS,
+    moved: 2 * BURST,
     directions: 2,
-    peer: (p) => lockStep(p, ROUND_TRIPS),
-    codec: (w) => codecPass(w, 2 * ROUND_TRIPS, 1, ping),
+    peer: (p) => lockStep(p, BURST),
+    codec: (run) => run.burst(2 * BURST, 1, ping),
   },
   {
     key: "pipelined",
     name: "ping/pong pipelined",
-    moved: 2 * PIPELINED_PINGS,
+    moved: 2 * BURST,
     directions: 2,
-    peer: (p) => pipelined(p, PIPELINED_PINGS),
-    codec: (w) => codecPass(w, 2 * PIPELINED_PINGS, BURST, ping),
+    peer: (p) => pipelined(p, BURST),
+    codec: (run) => run.burst(2 * BURST, BURST, ping),
   },
   {
     key: "tx",
     name: `tx stream (${TX_FRAME_BYTES - 24}-byte tx)`,
-    moved: TXS,
+    moved: BURST,
     directions: 1,
-    peer: (p) => txStream(p, TXS),
-    codec: (w) => codecPass(w, TXS, BURST, tx),
+    peer: (p) => txStream(p, BURST),
+    codec: (run) => run.burst(BURST, BURST, tx),
   },
 ];
 const scenarios = allScenarios.filter((sc) => only === undefined || sc.key === only);
@@ -296,21 +306,33 @@ const progress = (line: string) => {
   if (!json && process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(70)}`);
 };
 
-// One warm-up pass (not counted), then the passes.
-for (let pass = 0; pass <= passes; pass++) {
+// Warm-up passes (not counted), then the passes; the variants take turns
+// in one order, then in the reverse, so that a drift of the machine's speed
+// during a pass hits them alike.
+for (let pass = 1 - WARMUP; pass <= passes; pass++) {
   for (const [si, sc] of scenarios.entries()) {
-    progress(`pass ${pass}/${passes}: ${sc.name}`);
-    for (const [vi, v] of variants.entries()) {
-      const codecMs = sc.codec(v.wire);
+    progress(pass > 0 ? `pass ${pass}/${passes}: ${sc.name}` : `warming up: ${sc.name}`);
+    const order = [...variants.entries()];
+    if (pass % 2 === 0) order.reverse();
+    for (const [vi, v] of order) {
       const pair = await makePair(v.api);
-      const ms = await sc.peer(pair);
+      const codec = new CodecRun(v.wire);
+      let codecMs = 0;
+      let peerMs = 0;
+      for (let k = 0; k < BURSTS; k++) {
+        codecMs += sc.codec(codec);
+        const t = now();
+        await sc.peer(pair);
+        peerMs += now() - t;
+      }
       await closePair(pair);
-      if (pass === 0) continue;
-      codecNs[si]![vi]!.push((codecMs * 1e6) / sc.moved);
-      peerNs[si]![vi]!.push((ms * 1e6) / sc.moved);
+      if (pass <= 0) continue;
+      codecNs[si]![vi]!.push((codecMs * 1e6) / (BURSTS * sc.moved));
+      peerNs[si]![vi]!.push((peerMs * 1e6) / (BURSTS * sc.moved));
     }
   }
 }
+if (process.env.PEER_BENCH_RAW) console.log(JSON.stringify({ peerNs, codecNs }));
 progress("");
 if (!json && process.stdout.isTTY) process.stdout.write("\r");
 
