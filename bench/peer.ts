@@ -28,15 +28,20 @@
 // other processes on a shared machine barely disturb; `--wall` uses the
 // elapsed time instead. `--only=lock|pipelined|tx` runs one scenario.
 //
-//   deno run -A bench/peer.ts [--passes=7] [--base=DIR] [--only=tx] [--json]
+//   deno run -A bench/peer.ts [--passes=11] [--base=DIR|COMMIT ...] [--only=tx] [--json]
 //   bun bench/peer.ts ... | npx tsx bench/peer.ts ...
 //
-// `--base=DIR` also measures the Peer of another checkout of this
-// repository (e.g. `git archive <commit> | tar -x -C /tmp/base`, with
-// node_modules linked in) in the same run, as the "before" figure; more
-// `--base=DIR`s add intermediate steps, named by their folder.
+// `--base` also measures the Peer (and codec) of another checkout in the
+// same run, as the "before" figure: a folder, or a commit of this
+// repository, which is copied out with `git archive` into a temporary
+// folder. More `--base`s add intermediate steps, named by their folder or
+// commit. `deno task bench` runs it with `--base=b8de09c`, the commit before
+// issue 10's work on the peer's cost.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import process from "node:process";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { nativeHasher } from "../src/adapters/native_hash.ts";
 import { SIMNET } from "../src/chain/params.ts";
 import type * as PeerModule from "../src/peer/mod.ts";
@@ -56,13 +61,18 @@ interface WireApi {
 }
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const runtimeVersion = runtime === "deno"
+  ? `Deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
+  : runtime === "bun"
+  ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
+  : `Node ${process.version.slice(1)}`;
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const json = argv.includes("--json");
 const passes = Number(flag("passes") ?? 11);
 if (!Number.isInteger(passes) || passes < 1) throw new Error(`Invalid --passes: ${flag("passes")}`);
 /** Other checkouts to measure in the same run (`--base=DIR`, repeatable; the first is "the base"). */
-const baseDirs = argv.filter((a) => a.startsWith("--base=")).map((a) => a.slice("--base=".length).replace(/\/$/, ""));
+const bases = argv.filter((a) => a.startsWith("--base=")).map((a) => a.slice("--base=".length).replace(/\/$/, ""));
 const wall = argv.includes("--wall");
 const only = flag("only");
 
@@ -292,11 +302,38 @@ async function loadVariant(name: string, dir: string): Promise<Variant> {
   return { name, api, wire: { encodeMessage: frame.encodeMessage, FrameDecoder: decoder.FrameDecoder } };
 }
 
-const variants: Variant[] = [];
-for (const [i, dir] of baseDirs.entries()) {
-  variants.push(await loadVariant(i === 0 ? "base" : dir.slice(dir.lastIndexOf("/") + 1), dir));
+/** This checkout's root. */
+const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/**
+ * The folder of a base: itself, or for a commit (not a folder) a copy of it
+ * made by `git archive` in a temporary folder (removed at exit) with this
+ * checkout's node_modules linked in; `undefined` when git cannot make it.
+ */
+function checkout(base: string): string | undefined {
+  if (existsSync(`${base}/src/peer/mod.ts`)) return base;
+  const dir = mkdtempSync(`${tmpdir()}/soter-peer-base-`);
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  try {
+    const tar = execFileSync("git", ["-C", root, "archive", base], { maxBuffer: 1 << 30 });
+    execFileSync("tar", ["-x", "-C", dir], { input: tar });
+    if (existsSync(`${root}/node_modules`)) symlinkSync(`${root}/node_modules`, `${dir}/node_modules`);
+    return dir;
+  } catch (err) {
+    console.error(`Skipping the base ${base}: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+    return undefined;
+  }
 }
-variants.push(await loadVariant("this", new URL("..", import.meta.url).pathname.replace(/\/$/, "")));
+
+const variants: Variant[] = [];
+for (const base of bases) {
+  const dir = checkout(base);
+  if (dir === undefined) continue;
+  const name = variants.length === 0 ? "base" : base.slice(base.lastIndexOf("/") + 1);
+  variants.push(await loadVariant(name, dir));
+}
+const hasBase = variants.length > 0;
+variants.push(await loadVariant("this", root));
 
 /** Nanoseconds per message moved, per pass: [scenario][variant]. */
 const peerNs: number[][][] = scenarios.map(() => variants.map(() => []));
@@ -332,7 +369,6 @@ for (let pass = 1 - WARMUP; pass <= passes; pass++) {
     }
   }
 }
-if (process.env.PEER_BENCH_RAW) console.log(JSON.stringify({ peerNs, codecNs }));
 progress("");
 if (!json && process.stdout.isTTY) process.stdout.write("\r");
 
@@ -369,7 +405,7 @@ for (const [si, sc] of scenarios.entries()) {
       codecPerDirection: rate(codec.median),
       ownNs: own,
     };
-    if (baseDirs.length > 0 && vi === 0) baseOwn = own.median;
+    if (hasBase && vi === 0) baseOwn = own.median;
     else if (baseOwn !== undefined) row.ownVsBase = own.median / baseOwn;
     rows.push(row);
   }
@@ -377,14 +413,18 @@ for (const [si, sc] of scenarios.entries()) {
 
 if (json) {
   console.log(
-    JSON.stringify({ runtime, passes, time: wall ? "elapsed" : "cpu", bases: baseDirs, rows }, null, 2),
+    JSON.stringify(
+      { runtime: runtimeVersion, passes, time: wall ? "elapsed" : "cpu", bases, rows, samples: { peerNs, codecNs } },
+      null,
+      2,
+    ),
   );
 } else {
   const us = (s: Spread) =>
     `${(s.median / 1000).toFixed(2)} (${(s.min / 1000).toFixed(2)}-${(s.max / 1000).toFixed(2)})`;
   const kps = (n: number) => `${(n / 1000).toFixed(1)}k/s`;
   console.log(
-    `runtime: ${runtime}; ${
+    `${runtimeVersion}; ${
       wall ? "elapsed" : "CPU"
     } time per message moved (both directions counted), µs, median of ${passes} passes (min-max); rates per direction`,
   );
@@ -403,8 +443,14 @@ if (json) {
       );
     }
   }
-  if (baseDirs.length > 0) {
-    console.log(`\nPeer's own cost per message on ${runtime}, µs (median, min-max), base → this:`);
+  if (!hasBase) {
+    console.log("\nNo base measured: --base=b8de09c (a commit or a folder) adds the figures before, in the same run.");
+  } else {
+    console.log(
+      `\nThe Peer's own cost per message (Peer pair minus its codec alone), ${runtimeVersion}, ${
+        wall ? "elapsed" : "CPU"
+      } time, µs, median (min-max) of ${passes} passes; base (${bases[0]}) → this:`,
+    );
     for (const sc of scenarios) {
       const mine = rows.filter((x) => x.scenario === sc.name);
       const base = mine[0]!;
