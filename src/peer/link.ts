@@ -18,11 +18,12 @@
  *
  * With a connection of our own, frames are encoded one after the other
  * into a buffer shared by every peer (encoding is synchronous), and the
- * frames of one write, when they lie one after the other there, are
- * written as one view of it: no buffer per frame, no copy to join them,
- * and nothing held by an idle peer. A written region is never written
- * again. Other connections get a buffer of their own per frame and per
- * write, as before.
+ * frames of one write, when they lie one after the other there (a peer's
+ * frames of one tick, unless another peer's came between), are written as
+ * one view of it: no buffer per frame, no copy to join them, and nothing
+ * held by an idle peer. A written region is never written again. Other
+ * connections get a buffer of their own per frame and per write, as
+ * before.
  *
  * @module
  */
@@ -47,21 +48,27 @@ const ENCODE_BUFFER_BYTES = 64 * 1024;
 const ENCODE_BUFFER_ROOM = 8 * 1024;
 /** The buffer they are encoded into now; a new one once it is full. */
 let encodeBuffer: Writer | undefined;
+/** The bytes of the buffer the last frame was encoded into. */
+let encodedIn: Uint8Array | undefined;
 
 /**
- * Encodes a frame into the shared buffer. A frame larger than the room
- * left grows it (one copy of what it held; the next frame starts a new
- * buffer).
+ * Encodes a frame into the shared buffer, starting a new one when less
+ * than `room` bytes are left (so that a write expected to be that large
+ * does not straddle two buffers, which would need a copy). A frame larger
+ * than the room left grows the buffer (one copy of what it held; the next
+ * frame starts a new buffer).
  */
-function encodeShared(msg: Message, opts: CodecOptions): Uint8Array {
+function encodeShared(msg: Message, opts: CodecOptions, room: number): Uint8Array {
   let w = encodeBuffer;
   // A re-entrant call (a getter of the message that queues another) gets
   // a buffer of its own.
   encodeBuffer = undefined;
-  if (w === undefined || w.buf.length - w.pos < ENCODE_BUFFER_ROOM) w = new Writer(ENCODE_BUFFER_BYTES);
+  if (w === undefined || w.buf.length - w.pos < room) w = new Writer(ENCODE_BUFFER_BYTES);
   const buf = w.buf;
   try {
-    return writeMessage(w, msg, opts);
+    const frame = writeMessage(w, msg, opts);
+    encodedIn = w.buf;
+    return frame;
   } finally {
     if (w.buf === buf) encodeBuffer = w;
   }
@@ -121,26 +128,9 @@ function closeConnection(
   writer?.abort().catch(noop);
 }
 
-/**
- * Joins frames into one chunk: a view over them when they lie one after
- * the other in one buffer (the shared encode buffer) and `view` allows it,
- * else a copy.
- */
-function join(batch: readonly OutItem[], total: number, view: boolean): Uint8Array {
-  const first = batch[0]!.frame;
-  if (view) {
-    const buffer = first.buffer;
-    let end = first.byteOffset + first.length;
-    let i = 1;
-    for (; i < batch.length; i++) {
-      const f = batch[i]!.frame;
-      if (f.buffer !== buffer || f.byteOffset !== end) break;
-      end += f.length;
-    }
-    if (i === batch.length) return batch.length === 1 ? first : new Uint8Array(buffer, first.byteOffset, total);
-  } else if (batch.length === 1) {
-    return first;
-  }
+/** Joins frames into one buffer. */
+function join(batch: readonly OutItem[], total: number): Uint8Array {
+  if (batch.length === 1) return batch[0]!.frame;
   const chunk = new Uint8Array(total);
   let at = 0;
   for (const item of batch) {
@@ -173,6 +163,18 @@ export class Link implements RawSink {
   /** When the write in flight started, while it has not returned. */
   #inflightSince: number | undefined;
   #stopped = false;
+  /**
+   * Raw mode: the frames encoded since the last write that lie one after
+   * the other in one buffer (`#runIn`), in the order they were queued: the
+   * first and the last, how many, and where they end.
+   */
+  #runIn: Uint8Array | undefined;
+  #runFirst: Uint8Array | undefined;
+  #runLast: Uint8Array | undefined;
+  #runCount = 0;
+  #runEnd = 0;
+  /** The size of the last write: the room a new run asks for. */
+  #lastWrite = 0;
   /** Encoding options by transaction encoding, at the protocol version they name. */
   #base: CodecOptions | undefined;
   #witness: CodecOptions | undefined;
@@ -247,6 +249,8 @@ export class Link implements RawSink {
    * @returns The write's promise.
    */
   writeNow(frame: Uint8Array): Promise<void> {
+    // It was encoded just before, and is not queued: no write joins it.
+    this.#runIn = undefined;
     const raw = this.#raw;
     if (raw === undefined) return this.#writer!.write(frame);
     return new Promise((resolve, reject) => raw.rawWrite(frame, (err) => err === undefined ? resolve() : reject(err)));
@@ -270,7 +274,24 @@ export class Link implements RawSink {
       if (encoding === "witness") this.#witness = opts;
       else this.#base = opts;
     }
-    return this.#raw === undefined ? encodeMessage(msg, opts) : encodeShared(msg, opts);
+    if (this.#raw === undefined) return encodeMessage(msg, opts);
+    // The first frame since the last write asks for room for a write as
+    // large as the last one (up to half a buffer).
+    const room = this.#runIn === undefined
+      ? Math.max(ENCODE_BUFFER_ROOM, Math.min(this.#lastWrite, ENCODE_BUFFER_BYTES / 2))
+      : ENCODE_BUFFER_ROOM;
+    const frame = encodeShared(msg, opts, room);
+    const at = frame.byteOffset;
+    if (encodedIn === this.#runIn && at === this.#runEnd) {
+      this.#runCount++;
+    } else {
+      this.#runIn = encodedIn;
+      this.#runFirst = frame;
+      this.#runCount = 1;
+    }
+    this.#runLast = frame;
+    this.#runEnd = at + frame.length;
+    return frame;
   }
 
   /** From now on, queued messages are written. */
@@ -388,7 +409,9 @@ export class Link implements RawSink {
     try {
       const now = this.#host.now();
       this.#host.onSending(batch, now);
-      const chunk = join(batch, total, this.#raw !== undefined);
+      const chunk = this.#isRun(batch) ? this.#runIn!.subarray(this.#runEnd - total, this.#runEnd) : join(batch, total);
+      this.#runIn = undefined;
+      this.#lastWrite = total;
       if (this.#raw !== undefined) {
         // A write done from within the call is done now.
         this.#inflightSince = now;
@@ -402,6 +425,18 @@ export class Link implements RawSink {
       else this.#host.onCrash(err);
     }
   };
+
+  /**
+   * Tells whether a batch is the run of frames lying one after the other:
+   * the queue holds them in the order they were encoded, so a batch (a
+   * stretch of the queue) of as many frames, from the run's first to its
+   * last, is the run.
+   */
+  #isRun(batch: readonly OutItem[]): boolean {
+    const n = batch.length;
+    return n > 1 && this.#runIn !== undefined && n === this.#runCount && batch[0]!.frame === this.#runFirst &&
+      batch[n - 1]!.frame === this.#runLast;
+  }
 
   readonly #onRawWritten = (err?: unknown): void => {
     if (err === undefined) this.#onWritten();
