@@ -50,6 +50,8 @@ const ENCODE_BUFFER_ROOM = 8 * 1024;
 let encodeBuffer: Writer | undefined;
 /** The bytes of the buffer the last frame was encoded into. */
 let encodedIn: Uint8Array | undefined;
+/** The encoding options used last: peers alike share one object rather than each make theirs. */
+let lastOptions: CodecOptions | undefined;
 
 /**
  * Encodes a frame into the shared buffer, starting a new one when less
@@ -175,9 +177,6 @@ export class Link implements RawSink {
   #runEnd = 0;
   /** The size of the last write: the room a new run asks for. */
   #lastWrite = 0;
-  /** Encoding options by transaction encoding, at the protocol version they name. */
-  #base: CodecOptions | undefined;
-  #witness: CodecOptions | undefined;
 
   /**
    * Creates a driver; nothing happens before {@linkcode Link.start}.
@@ -250,7 +249,7 @@ export class Link implements RawSink {
    */
   writeNow(frame: Uint8Array): Promise<void> {
     // It was encoded just before, and is not queued: no write joins it.
-    this.#runIn = undefined;
+    this.#endRun();
     const raw = this.#raw;
     if (raw === undefined) return this.#writer!.write(frame);
     return new Promise((resolve, reject) => raw.rawWrite(frame, (err) => err === undefined ? resolve() : reject(err)));
@@ -267,12 +266,13 @@ export class Link implements RawSink {
    * @throws {MessageError} when it cannot be encoded.
    */
   encode(msg: Message, pver: number, encoding: MessageEncoding): Uint8Array {
-    let opts = encoding === "witness" ? this.#witness : this.#base;
-    if (opts === undefined || opts.pver !== pver) {
-      const dec = this.decoder;
-      opts = { magic: dec.magic, pver, encoding, hasher: dec.hasher };
-      if (encoding === "witness") this.#witness = opts;
-      else this.#base = opts;
+    const dec = this.decoder;
+    let opts = lastOptions;
+    if (
+      opts === undefined || opts.pver !== pver || opts.encoding !== encoding || opts.magic !== dec.magic ||
+      opts.hasher !== dec.hasher
+    ) {
+      opts = lastOptions = { magic: dec.magic, pver, encoding, hasher: dec.hasher };
     }
     if (this.#raw === undefined) return encodeMessage(msg, opts);
     // The first frame since the last write asks for room for a write as
@@ -314,6 +314,7 @@ export class Link implements RawSink {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#endRun();
     const inflight = this.#inflight;
     if (inflight !== undefined) { for (const item of inflight) item.settle(false); }
     const conn = this.#conn;
@@ -410,7 +411,7 @@ export class Link implements RawSink {
       const now = this.#host.now();
       this.#host.onSending(batch, now);
       const chunk = this.#isRun(batch) ? this.#runIn!.subarray(this.#runEnd - total, this.#runEnd) : join(batch, total);
-      this.#runIn = undefined;
+      this.#endRun();
       this.#lastWrite = total;
       if (this.#raw !== undefined) {
         // A write done from within the call is done now.
@@ -436,6 +437,13 @@ export class Link implements RawSink {
     const n = batch.length;
     return n > 1 && this.#runIn !== undefined && n === this.#runCount && batch[0]!.frame === this.#runFirst &&
       batch[n - 1]!.frame === this.#runLast;
+  }
+
+  /** Forgets the run, holding on to none of its frames (an idle peer keeps no buffer alive). */
+  #endRun(): void {
+    this.#runIn = undefined;
+    this.#runFirst = undefined;
+    this.#runLast = undefined;
   }
 
   readonly #onRawWritten = (err?: unknown): void => {
