@@ -16,17 +16,65 @@
  * (the connection is paused while a message is waited for) and writes
  * report by callback. Any other connection is driven through its streams.
  *
+ * With a connection of our own, frames are encoded one after the other
+ * into a buffer shared by every peer (encoding is synchronous), and the
+ * frames of one write, when they lie one after the other there (a peer's
+ * frames of one tick, unless another peer's came between), are written as
+ * one view of it: no buffer per frame, no copy to join them, and nothing
+ * held by an idle peer. A written region is never written again. Other
+ * connections get a buffer of their own per frame and per write, as
+ * before.
+ *
  * @module
  */
 import type { FrameDecoder } from "../wire/decoder.ts";
-import type { DecodedFrame } from "../wire/frame.ts";
+import { type CodecOptions, type DecodedFrame, encodeMessage, writeMessage } from "../wire/frame.ts";
 import { MessageError } from "../wire/errors.ts";
+import type { Message } from "../wire/message.ts";
+import type { MessageEncoding } from "../wire/protocol.ts";
+import { Writer } from "../wire/writer.ts";
 import type { Conn } from "./conn.ts";
 import type { OutItem, OutQueue } from "./outqueue.ts";
 import { type RawConn, rawOf, type RawSink } from "./raw.ts";
 
 /** Frames written in one tick are joined into writes of about this size. */
 const WRITE_BATCH_BYTES = 256 * 1024;
+/** The size of the buffer frames for our own connections are encoded into. */
+const ENCODE_BUFFER_BYTES = 64 * 1024;
+/**
+ * A frame starts a new buffer when less room than this is left: a frame
+ * that does not fit grows the buffer, which copies all it holds.
+ */
+const ENCODE_BUFFER_ROOM = 8 * 1024;
+/** The buffer they are encoded into now; a new one once it is full. */
+let encodeBuffer: Writer | undefined;
+/** The bytes of the buffer the last frame was encoded into. */
+let encodedIn: Uint8Array | undefined;
+/** The encoding options used last: peers alike share one object rather than each make theirs. */
+let lastOptions: CodecOptions | undefined;
+
+/**
+ * Encodes a frame into the shared buffer, starting a new one when less
+ * than `room` bytes are left (so that a write expected to be that large
+ * does not straddle two buffers, which would need a copy). A frame larger
+ * than the room left grows the buffer (one copy of what it held; the next
+ * frame starts a new buffer).
+ */
+function encodeShared(msg: Message, opts: CodecOptions, room: number): Uint8Array {
+  let w = encodeBuffer;
+  // A re-entrant call (a getter of the message that queues another) gets
+  // a buffer of its own.
+  encodeBuffer = undefined;
+  if (w === undefined || w.buf.length - w.pos < room) w = new Writer(ENCODE_BUFFER_BYTES);
+  const buf = w.buf;
+  try {
+    const frame = writeMessage(w, msg, opts);
+    encodedIn = w.buf;
+    return frame;
+  } finally {
+    if (w.buf === buf) encodeBuffer = w;
+  }
+}
 
 function noop(): void {}
 
@@ -117,6 +165,18 @@ export class Link implements RawSink {
   /** When the write in flight started, while it has not returned. */
   #inflightSince: number | undefined;
   #stopped = false;
+  /**
+   * Raw mode: the frames encoded since the last write that lie one after
+   * the other in one buffer (`#runIn`), in the order they were queued: the
+   * first and the last, how many, and where they end.
+   */
+  #runIn: Uint8Array | undefined;
+  #runFirst: Uint8Array | undefined;
+  #runLast: Uint8Array | undefined;
+  #runCount = 0;
+  #runEnd = 0;
+  /** The size of the last write: the room a new run asks for. */
+  #lastWrite = 0;
 
   /**
    * Creates a driver; nothing happens before {@linkcode Link.start}.
@@ -188,9 +248,50 @@ export class Link implements RawSink {
    * @returns The write's promise.
    */
   writeNow(frame: Uint8Array): Promise<void> {
+    // It was encoded just before, and is not queued: no write joins it.
+    this.#endRun();
     const raw = this.#raw;
     if (raw === undefined) return this.#writer!.write(frame);
     return new Promise((resolve, reject) => raw.rawWrite(frame, (err) => err === undefined ? resolve() : reject(err)));
+  }
+
+  /**
+   * Encodes a frame to be written: with a connection of our own, into the
+   * shared buffer (see the module's notes), else on its own.
+   *
+   * @param msg The message.
+   * @param pver The protocol version.
+   * @param encoding The transaction encoding.
+   * @returns The frame.
+   * @throws {MessageError} when it cannot be encoded.
+   */
+  encode(msg: Message, pver: number, encoding: MessageEncoding): Uint8Array {
+    const dec = this.decoder;
+    let opts = lastOptions;
+    if (
+      opts === undefined || opts.pver !== pver || opts.encoding !== encoding || opts.magic !== dec.magic ||
+      opts.hasher !== dec.hasher
+    ) {
+      opts = lastOptions = { magic: dec.magic, pver, encoding, hasher: dec.hasher };
+    }
+    if (this.#raw === undefined) return encodeMessage(msg, opts);
+    // The first frame since the last write asks for room for a write as
+    // large as the last one (up to half a buffer).
+    const room = this.#runIn === undefined
+      ? Math.max(ENCODE_BUFFER_ROOM, Math.min(this.#lastWrite, ENCODE_BUFFER_BYTES / 2))
+      : ENCODE_BUFFER_ROOM;
+    const frame = encodeShared(msg, opts, room);
+    const at = frame.byteOffset;
+    if (encodedIn === this.#runIn && at === this.#runEnd) {
+      this.#runCount++;
+    } else {
+      this.#runIn = encodedIn;
+      this.#runFirst = frame;
+      this.#runCount = 1;
+    }
+    this.#runLast = frame;
+    this.#runEnd = at + frame.length;
+    return frame;
   }
 
   /** From now on, queued messages are written. */
@@ -213,6 +314,7 @@ export class Link implements RawSink {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#endRun();
     const inflight = this.#inflight;
     if (inflight !== undefined) { for (const item of inflight) item.settle(false); }
     const conn = this.#conn;
@@ -308,7 +410,9 @@ export class Link implements RawSink {
     try {
       const now = this.#host.now();
       this.#host.onSending(batch, now);
-      const chunk = join(batch, total);
+      const chunk = this.#isRun(batch) ? this.#runIn!.subarray(this.#runEnd - total, this.#runEnd) : join(batch, total);
+      this.#endRun();
+      this.#lastWrite = total;
       if (this.#raw !== undefined) {
         // A write done from within the call is done now.
         this.#inflightSince = now;
@@ -322,6 +426,25 @@ export class Link implements RawSink {
       else this.#host.onCrash(err);
     }
   };
+
+  /**
+   * Tells whether a batch is the run of frames lying one after the other:
+   * the queue holds them in the order they were encoded, so a batch (a
+   * stretch of the queue) of as many frames, from the run's first to its
+   * last, is the run.
+   */
+  #isRun(batch: readonly OutItem[]): boolean {
+    const n = batch.length;
+    return n > 1 && this.#runIn !== undefined && n === this.#runCount && batch[0]!.frame === this.#runFirst &&
+      batch[n - 1]!.frame === this.#runLast;
+  }
+
+  /** Forgets the run, holding on to none of its frames (an idle peer keeps no buffer alive). */
+  #endRun(): void {
+    this.#runIn = undefined;
+    this.#runFirst = undefined;
+    this.#runLast = undefined;
+  }
 
   readonly #onRawWritten = (err?: unknown): void => {
     if (err === undefined) this.#onWritten();

@@ -17,7 +17,8 @@ import { Slot } from "./timers.ts";
 function noop(): void {}
 
 /**
- * Encodes a message for the wire.
+ * Encodes a message for the wire (through the link once there is one: see
+ * `Link.encode`).
  *
  * @param s The session.
  * @param msg The message.
@@ -27,6 +28,8 @@ function noop(): void {}
  * @throws {MessageError} When it cannot be encoded.
  */
 export function encodeFrame(s: Session, msg: Message, pver: number, encoding: MessageEncoding): Uint8Array {
+  const link = s.link;
+  if (link !== undefined) return link.encode(msg, pver, encoding);
   const cfg = s.cfg;
   return encodeMessage(msg, { magic: cfg.network.magic, pver, encoding, hasher: cfg.hasher });
 }

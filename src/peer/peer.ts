@@ -254,8 +254,8 @@ export class Peer extends PeerInfo implements AsyncDisposable {
    * const written = await peer.queueMessage({ command: "getaddr" });
    * ```
    */
-  queueMessage(msg: Message, options: QueueMessageOptions = {}): Promise<boolean> {
-    return queueMessage(this.#s, msg, options.encoding ?? "base");
+  queueMessage(msg: Message, options?: QueueMessageOptions): Promise<boolean> {
+    return queueMessage(this.#s, msg, options?.encoding ?? "base");
   }
 
   /**

@@ -15,6 +15,12 @@ import { encodeFrame, enqueue, queueInternal } from "./output.ts";
 import { locatorMessage, randomSubset, RepeatFilter, splitAddrCache } from "./push.ts";
 import type { Session } from "./session.ts";
 
+/** The resolver of the promise made last with {@linkcode capture}: no closure per message. */
+let captured: ((written: boolean) => void) | undefined;
+const capture = (resolve: (written: boolean) => void): void => {
+  captured = resolve;
+};
+
 /**
  * Queues a message for the remote (see `Peer.queueMessage`).
  *
@@ -27,10 +33,9 @@ import type { Session } from "./session.ts";
 export function queueMessage(s: Session, msg: Message, encoding: MessageEncoding): Promise<boolean> {
   if (s.phase === "closed" || s.phase === "new") return Promise.resolve(false);
   const frame = encodeFrame(s, msg, s.state.pver, encoding);
-  let settle!: (written: boolean) => void;
-  const promise = new Promise<boolean>((resolve) => {
-    settle = resolve;
-  });
+  const promise = new Promise<boolean>(capture);
+  const settle = captured!;
+  captured = undefined;
   if (!enqueue(s, msg, encoding, frame, settle)) settle(false);
   return promise;
 }

@@ -321,9 +321,10 @@ export class Session implements LinkHost, TimerHost {
     // A disconnect during the write already settled the batch as dropped:
     // do not report it as written after that.
     if (this.#phase === "closed") return;
+    const listening = this.cfg.listeners.onWrite !== undefined;
     for (const item of batch) {
       item.settle(true);
-      notifyWrite(this, item.frame.length, item.msg, undefined);
+      if (listening) notifyWrite(this, item.frame.length, item.msg, undefined);
     }
   }
 

@@ -114,7 +114,9 @@ export class StallDetector {
     const start = this.#handlerSince;
     if (start === undefined) return;
     this.#handlerSince = undefined;
-    for (const d of this.#pending?.values() ?? []) {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    for (const d of pending.values()) {
       const from = Math.max(start, d.since);
       if (now > from) d.due += now - from;
     }

@@ -230,6 +230,25 @@ export function encodePayload(
  * ```
  */
 export function encodeMessage(msg: Message, options: CodecOptions): Uint8Array<ArrayBuffer> {
+  return withScratch(msg.command, 0, (w) => {
+    writeMessage(w, msg, options);
+    return output(w);
+  });
+}
+
+/**
+ * Writes a whole frame at `w.pos`, as {@linkcode encodeMessage} encodes it
+ * (same checks, same errors), so that a caller batching frames (the peer's
+ * output) can write them into one buffer without a copy each. On an error
+ * `w.pos` is left where it was.
+ *
+ * @param w The writer; the frame starts at its position.
+ * @param msg The message.
+ * @param options Network magic, protocol version, encoding and hasher.
+ * @returns The frame: a view of `w.buf` (which may have grown).
+ * @throws {MessageError} when a value cannot be encoded or the payload is too long.
+ */
+export function writeMessage(w: Writer, msg: Message, options: CodecOptions): Uint8Array<ArrayBuffer> {
   const pver = options.pver ?? PROTOCOL_VERSION;
   const encoding = options.encoding ?? "witness";
   const command = msg.command;
@@ -240,9 +259,13 @@ export function encodeMessage(msg: Message, options: CodecOptions): Uint8Array<A
   if (codec === undefined) {
     throw new MessageError("unknown-command", `Cannot encode: unknown command ${JSON.stringify(command)}`);
   }
-  return withScratch(command, MESSAGE_HEADER_SIZE, (w) => {
+  const start = w.pos;
+  try {
+    w.ensure(MESSAGE_HEADER_SIZE);
+    w.pos = start + MESSAGE_HEADER_SIZE;
+    w.what = command;
     codec.encode(w, msg, pver, encoding);
-    const length = w.pos - MESSAGE_HEADER_SIZE;
+    const length = w.pos - start - MESSAGE_HEADER_SIZE;
     if (length > MAX_MESSAGE_PAYLOAD) {
       throw new MessageError(
         "payload-too-long",
@@ -258,10 +281,13 @@ export function encodeMessage(msg: Message, options: CodecOptions): Uint8Array<A
         { command },
       );
     }
-    const out = output(w);
-    writeFrameHeader(out, options.magic, command, length, options.hasher ?? defaultHasher());
-    return out;
-  });
+    const frame = w.buf.subarray(start, w.pos);
+    writeFrameHeader(frame, options.magic, command, length, options.hasher ?? defaultHasher());
+    return frame;
+  } catch (err) {
+    w.pos = start;
+    throw err;
+  }
 }
 
 /**
