@@ -1,10 +1,8 @@
 // The core is runtime-neutral: mod.ts, every .ts under src/ and everything
 // they import use only Web APIs, except the runtime modules of
-// src/adapters/ (deno.ts, bun.ts, node.ts, native_hash.ts, the checksum
-// thread of checksum_worker.ts and _checksum_thread.ts on
-// node:worker_threads, and the file operations of fileStorage:
-// _deno_storage.ts on Deno's API, _file_storage.ts on node:fs for Node and
-// Bun). The adapters' other
+// src/adapters/ (deno.ts, bun.ts, node.ts, native_hash.ts, and the file
+// operations of fileStorage: _deno_storage.ts on Deno's API,
+// _file_storage.ts on node:fs for Node and Bun). The adapters' other
 // shared files (errors.ts, types.ts, _*.ts) are held to the same rule, so
 // mod.ts may export ConnectionError and the listener types. This test reads
 // the sources as text and fails on any runtime API or runtime import.
@@ -17,16 +15,9 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const adapters = join(root, "src", "adapters");
 const RUNTIME = new Set(
-  [
-    "deno.ts",
-    "bun.ts",
-    "node.ts",
-    "native_hash.ts",
-    "checksum_worker.ts",
-    "_checksum_thread.ts",
-    "_deno_storage.ts",
-    "_file_storage.ts",
-  ].map((f) => join(adapters, f)),
+  ["deno.ts", "bun.ts", "node.ts", "native_hash.ts", "_deno_storage.ts", "_file_storage.ts"].map((f) =>
+    join(adapters, f)
+  ),
 );
 
 const FORBIDDEN: Array<[RegExp, string]> = [
