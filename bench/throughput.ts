@@ -20,7 +20,6 @@ import {
   blockCodec,
   type BlockMessage,
   blockSerializeSize,
-  type ChecksumWorker,
   type Command,
   decodePayload,
   encodePayload,
@@ -38,7 +37,6 @@ import {
   varIntSize,
   Writer,
 } from "../mod.ts";
-import { startChecksumWorker } from "../src/adapters/checksum_worker.ts";
 import { nativeHasher } from "../src/adapters/native_hash.ts";
 import { type Case, type Clock, mbps, measure, ratios, type Spread, spread, type Timings } from "./_passes.ts";
 import { makeMixedStream, plainBlock, randomChunks, sampleMessages } from "./fixtures.ts";
@@ -139,8 +137,8 @@ function ratio(label: string, key: string, a: Case, b: Case, t: Timings): void {
 }
 
 let decoded = 0;
-function decodeAll(hasher: Hasher, parts: Uint8Array[] = chunks, checksumWorker?: ChecksumWorker): void {
-  const dec = new FrameDecoder({ magic: SIMNET.magic, hasher, ...(checksumWorker ? { checksumWorker } : {}) });
+function decodeAll(hasher: Hasher, parts: Uint8Array[] = chunks): void {
+  const dec = new FrameDecoder({ magic: SIMNET.magic, hasher });
   decoded = 0;
   for (const c of parts) {
     dec.push(c);
@@ -206,15 +204,6 @@ if (wanted("stream")) {
     run: () => decodeAll(nativeHasher, [stream]),
   };
   const decodeJs: Case = { name: "stream decode, plain-JS hasher", bytes: n, run: () => decodeAll(jsHasher) };
-  // The large payloads' checksums on a second thread while this one decodes:
-  // a gain only where a second core is idle, and only on the wall clock (the
-  // CPU clock counts both threads).
-  const worker = await startChecksumWorker();
-  const decodeWorker: Case = {
-    name: "stream decode, native + checksum worker",
-    bytes: n,
-    run: () => decodeAll(nativeHasher, chunks, worker),
-  };
   const streamCases = [
     copy,
     native,
@@ -225,7 +214,6 @@ if (wanted("stream")) {
     decodeOneByOne,
     decodeWhole,
     decodeJs,
-    decodeWorker,
   ];
   // Settled: each case is timed in its own steady state, not in the
   // transition from the case before it (see `measure`).
@@ -236,12 +224,9 @@ if (wanted("stream")) {
   ratio("decode (native hasher) / copy", "decode/copy", decodeNative, copy, st);
   ratio("decode, batched / frame by frame", "decode batched/one-by-one", decodeNative, decodeOneByOne, st);
   ratio("decode, random chunks / one chunk", "decode chunks/whole", decodeNative, decodeWhole, st);
-  ratio("decode with checksum worker / native", "decode-worker/native-dsha", decodeWorker, native, st);
-  ratio("decode, checksum worker / without", "decode worker/in-thread", decodeWorker, decodeNative, st);
   ratio("checksums alone / native dSHA", "checksums/native-dsha", checksums, native, st);
   ratio("checksums in batches / native dSHA", "batched checksums/native-dsha", batches, native, st);
   ratio("payload decode alone / native dSHA", "payloads/native-dsha", payloads, native, st);
-  await worker.close();
 }
 
 // A block of the stream (1.5 MB in soterd's fixture): decode against encode.
