@@ -40,7 +40,6 @@ import { ConnectionError } from "./errors.ts";
 import { denoFileOps } from "./_deno_storage.ts";
 import { FileStorage } from "./_storage_common.ts";
 import { nativeHasher } from "./native_hash.ts";
-export { type ChecksumThread, type ChecksumWorkerOptions, startChecksumWorker } from "./checksum_worker.ts";
 import type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr } from "./types.ts";
 import { RAW, type RawCapable, type RawConn, type RawSink } from "../peer/raw.ts";
 import type { Storage } from "../storage/storage.ts";

@@ -25,7 +25,6 @@ import { ConnectionError } from "./errors.ts";
 import { nodeFileOps } from "./_file_storage.ts";
 import { FileStorage } from "./_storage_common.ts";
 import { nativeHasher } from "./native_hash.ts";
-export { type ChecksumThread, type ChecksumWorkerOptions, startChecksumWorker } from "./checksum_worker.ts";
 import type { Conn, ConnectOptions, Listener, ListenOptions, NetAddr } from "./types.ts";
 import type { Storage } from "../storage/storage.ts";
 
