@@ -260,7 +260,6 @@ export { FrameDecoder } from "./src/wire/decoder.ts";
 export { MessageDecoderStream, type MessageDecoderStreamOptions, MessageEncoderStream } from "./src/wire/streams.ts";
 export { doubleSha256, sha256 } from "./src/hash/sha256.ts";
 export { defaultHasher, type Hasher, jsHasher, setDefaultHasher } from "./src/hash/hasher.ts";
-export type { ChecksumWorker } from "./src/hash/checksum_worker.ts";
 export {
   type ChainParams,
   DEFAULT_NETWORK,

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { ChecksumWorker } from "../hash/checksum_worker.ts";
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
 import { checksumError } from "./_internal.ts";
 import type { MessageCodec } from "./codec.ts";
@@ -55,12 +54,6 @@ const BATCH = {
 };
 const SMALL_PARTS = 16 * 1024;
 
-/**
- * Payloads of at least this size go to the checksum worker when there is
- * one: below it, handing the bytes over costs more than the overlap gains.
- */
-const OFFLOAD_MIN = 64 * 1024;
-
 /** A known command as its 12 NUL-padded header bytes, read as three uint32. */
 interface KnownCommand {
   w1: number;
@@ -87,17 +80,6 @@ const KNOWN_COMMANDS: ReadonlyMap<number, readonly KnownCommand[]> = (() => {
   }
   return map;
 })();
-
-/** Throws the checksum error of `command` unless `sum` is the `expected` checksum (both little-endian int32). */
-function checkSum(command: Command, sum: number, expected: number): void {
-  if (sum === expected) return;
-  throw checksumError(command, new Uint8Array([sum, sum >>> 8, sum >>> 16, sum >>> 24]), [
-    expected & 0xff,
-    (expected >>> 8) & 0xff,
-    (expected >>> 16) & 0xff,
-    expected >>> 24,
-  ]);
-}
 
 /** Reads a little-endian uint32 as a signed 32-bit integer. */
 function u32le(b: Uint8Array, at: number): number {
@@ -138,8 +120,6 @@ export class FrameDecoder {
   encoding: MessageEncoding;
   /** The SHA-256 provider for checksums. */
   hasher: Hasher;
-  /** The thread computing large payloads' checksums, if any (see {@linkcode CodecOptions}). */
-  checksumWorker: ChecksumWorker | undefined;
 
   #queue: Uint8Array[] = [];
   #chunk: Uint8Array = EMPTY;
@@ -182,7 +162,6 @@ export class FrameDecoder {
     this.pver = options.pver ?? PROTOCOL_VERSION;
     this.encoding = options.encoding ?? "witness";
     this.hasher = options.hasher ?? defaultHasher();
-    this.checksumWorker = options.checksumWorker;
   }
 
   /** Bytes given but not yet decoded or skipped. */
@@ -269,9 +248,6 @@ export class FrameDecoder {
       }
     }
     const length = this.#length;
-    const worker = length >= OFFLOAD_MIN && length <= (this.checksumWorker?.capacity ?? 0)
-      ? this.checksumWorker
-      : undefined;
     let payload: Uint8Array;
     let chunk: Uint8Array | undefined;
     let start = 0;
@@ -279,7 +255,6 @@ export class FrameDecoder {
       chunk = this.#chunk;
       start = this.#off;
       payload = this.#take(length);
-      worker?.start([payload]);
     } else if (length === 0) {
       payload = EMPTY;
     } else {
@@ -287,31 +262,24 @@ export class FrameDecoder {
         if (!this.#advance()) return undefined;
         this.#gather(this.#take(length - this.#payloadFill));
       }
-      payload = this.#assemble(length, worker);
+      payload = this.#assemble(length);
     }
     const command = this.#command!;
     const codec = this.#codec!;
     this.#command = undefined;
     this.#codec = undefined;
+    const sum = this.#checksumOf(payload, chunk, start);
     const checksum = this.#checksum;
-    const bytes = MESSAGE_HEADER_SIZE + length;
-    if (worker !== undefined) {
-      // Decode while the worker hashes; deliver (or report the decoding
-      // error) only once the checksum matched, as without a worker.
-      let message: Message | undefined;
-      let failure: { err: unknown } | undefined;
-      try {
-        message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
-      } catch (err) {
-        failure = { err };
-      }
-      checkSum(command, worker.finish(), checksum);
-      if (failure !== undefined) throw failure.err;
-      return { message: message!, bytes, payload };
+    if (sum !== checksum) {
+      throw checksumError(command, new Uint8Array([sum, sum >>> 8, sum >>> 16, sum >>> 24]), [
+        checksum & 0xff,
+        (checksum >>> 8) & 0xff,
+        (checksum >>> 16) & 0xff,
+        checksum >>> 24,
+      ]);
     }
-    checkSum(command, this.#checksumOf(payload, chunk, start), checksum);
     const message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
-    return { message, bytes, payload };
+    return { message, bytes: MESSAGE_HEADER_SIZE + length, payload };
   }
 
   /** Keeps one part of a payload that spans chunks (see `MIN_PIECE`). */
@@ -338,17 +306,12 @@ export class FrameDecoder {
     this.#smallFill = 0;
   }
 
-  /**
-   * The gathered payload in one buffer (the one part as it is if there is
-   * only one), its checksum started on `worker` first if given, so that the
-   * worker hashes while this thread copies.
-   */
-  #assemble(length: number, worker: ChecksumWorker | undefined): Uint8Array {
+  /** The gathered payload in one buffer (the one part as it is if there is only one). */
+  #assemble(length: number): Uint8Array {
     this.#flushSmall();
     const pieces = this.#pieces;
     this.#pieces = [];
     this.#payloadFill = 0;
-    worker?.start(pieces);
     if (pieces.length === 1) return pieces[0]!;
     const payload = new Uint8Array(length);
     for (let i = 0, at = 0; i < pieces.length; i++) {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { ChecksumWorker } from "../hash/checksum_worker.ts";
 import { defaultHasher, type Hasher } from "../hash/hasher.ts";
 import { checksumError } from "./_internal.ts";
 import { MessageError } from "./errors.ts";
@@ -28,13 +27,6 @@ export interface CodecOptions {
   encoding?: MessageEncoding;
   /** SHA-256 provider for checksums; defaults to {@linkcode defaultHasher}. */
   hasher?: Hasher;
-  /**
-   * A thread that computes the checksums of large payloads (64 KiB and up)
-   * while the decoder decodes them (an adapter's `startChecksumWorker()`);
-   * nothing is delivered before its checksum is compared. Without one, the
-   * decoder hashes in its own thread.
-   */
-  checksumWorker?: ChecksumWorker;
 }
 
 /** A parsed frame header. */
