@@ -423,6 +423,10 @@ if (json) {
   const us = (s: Spread) =>
     `${(s.median / 1000).toFixed(2)} (${(s.min / 1000).toFixed(2)}-${(s.max / 1000).toFixed(2)})`;
   const kps = (n: number) => `${(n / 1000).toFixed(1)}k/s`;
+  // A ratio of own costs means something only when both are above zero: a
+  // cost below zero is a pair faster than its codec alone.
+  const versus = (own: number, ratio: number) =>
+    own <= 0 ? "below zero" : ratio <= 0 ? "n/a (the base's cost is below zero)" : `${ratio.toFixed(2)}x`;
   console.log(
     `${runtimeVersion}; ${
       wall ? "elapsed" : "CPU"
@@ -435,7 +439,7 @@ if (json) {
       `  ${"".padEnd(w)}  ${"codec alone".padEnd(26)}${"Peer pair".padEnd(26)}Peer's own cost (Peer - codec)`,
     );
     for (const r of rows.filter((x) => x.scenario === sc.name)) {
-      const vs = r.ownVsBase === undefined ? "" : `  = ${r.ownVsBase.toFixed(2)}x base`;
+      const vs = r.ownVsBase === undefined ? "" : `  = ${versus(r.ownNs.median, r.ownVsBase)} base`;
       console.log(
         `  ${r.variant.padEnd(w)}  ${us(r.codecNs).padEnd(17)} ${kps(r.codecPerDirection).padStart(8)}  ${
           us(r.peerNs).padEnd(17)
@@ -455,7 +459,9 @@ if (json) {
       const mine = rows.filter((x) => x.scenario === sc.name);
       const base = mine[0]!;
       const self = mine[mine.length - 1]!;
-      console.log(`  ${sc.name.padEnd(28)} ${us(base.ownNs)} → ${us(self.ownNs)}: ${self.ownVsBase!.toFixed(2)}x`);
+      console.log(
+        `  ${sc.name.padEnd(28)} ${us(base.ownNs)} → ${us(self.ownNs)}: ${versus(self.ownNs.median, self.ownVsBase!)}`,
+      );
     }
   }
 }
