@@ -1,12 +1,18 @@
 /**
- * Handing a message to the user: the listener of its command, then the
- * subscribers of `Peer.messages()`. A listener that returns a promise, or
- * a subscriber whose buffer is full, holds reading until it settles.
+ * What becomes of a message read once the peer is open: the peer's own
+ * duties first (a second `version` or `verack`, a bloom filter command it
+ * does not serve, a ping to answer), then the user: the listener of its
+ * command, then the subscribers of `Peer.messages()`. A listener that
+ * returns a promise, or a subscriber whose buffer is full, holds reading
+ * until it settles.
  *
  * @module
  */
 import type { Message } from "../wire/message.ts";
+import { RejectCode } from "../wire/messages/reject.ts";
 import { LISTENER_NAMES, type PeerListeners } from "./config.ts";
+import { makeReject } from "./handshake.ts";
+import { queueInternal, rejectThenDisconnect } from "./output.ts";
 import type { Peer } from "./peer.ts";
 import type { Session } from "./session.ts";
 
@@ -14,6 +20,46 @@ function noop(): void {}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/**
+ * Reacts to a message read on an open peer: disconnects for a protocol
+ * breach, answers a ping, and delivers what the user is to see.
+ *
+ * @param s The session.
+ * @param msg The message.
+ * @param payload Its payload bytes.
+ * @param now When it was read.
+ * @returns A promise when reading must wait (for the user, or for a last
+ *   `reject` to be written).
+ */
+export function react(s: Session, msg: Message, payload: Uint8Array, now: number): Promise<void> | undefined {
+  switch (s.state.received(msg, s.cfg.services, now)) {
+    case "duplicate-version":
+      rejectThenDisconnect(
+        s,
+        makeReject("version", RejectCode.DUPLICATE, "duplicate version message"),
+        "duplicate-version",
+        `${s} sent a second version`,
+      );
+      return s.closed.promise.then(noop);
+    case "duplicate-verack":
+      s.shutdown("duplicate-verack", `${s} sent a second verack`);
+      return undefined;
+    case "bloom-not-supported":
+      s.shutdown(
+        "bloom-not-supported",
+        `${s} sent ${msg.command} at protocol version ${s.state.pver} although we do not signal bloom filter support`,
+      );
+      return undefined;
+    case "ignore":
+      return undefined;
+    case "pong":
+      queueInternal(s, { command: "pong", nonce: (msg as { nonce: bigint }).nonce });
+      return deliver(s, msg, payload);
+    case "deliver":
+      return deliver(s, msg, payload);
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import type { NetAddress } from "../wire/netaddress.ts";
 import { QUEUE_ENTRY_OVERHEAD, type ResolvedConfig } from "./config.ts";
 import type { Conn } from "./conn.ts";
 import { DisconnectError, type DisconnectReason, isRemoteReset } from "./errors.ts";
-import { deliver } from "./delivery.ts";
+import { react } from "./delivery.ts";
 import { formatAddr, hostNetAddress, makeReject } from "./handshake.ts";
 import { Latch } from "./latch.ts";
 import { Link, type LinkHost } from "./link.ts";
@@ -69,8 +69,6 @@ export class Session implements LinkHost, TimerHost {
   /** The I/O driver, once associated. */
   link: Link | undefined;
   readonly #stall: StallDetector;
-  /** When the handshake ended: the stall and trickle ticks fall on its grid. */
-  #tickOrigin: number | undefined;
   /** The timers. */
   readonly timers: PeerTimers;
   /** When the last message was handled (the idle wait starts there). */
@@ -302,16 +300,12 @@ export class Session implements LinkHost, TimerHost {
 
   /** Sets the stall tick while a response is awaited (after the handshake). */
   #armStall(): void {
-    if (this.#stall.pending > 0 && this.#tickOrigin !== undefined) {
-      this.timers.setTick(Slot.Stall, this.cfg.stallTickInterval, this.#tickOrigin);
-    }
+    if (this.#stall.pending > 0) this.timers.setTick(Slot.Stall, this.cfg.stallTickInterval);
   }
 
   /** Sets the trickle while inventory waits (after the handshake). */
   armTrickle(): void {
-    if (this.trickle.pending > 0 && this.#tickOrigin !== undefined) {
-      this.timers.setTick(Slot.Trickle, this.cfg.trickleInterval, this.#tickOrigin);
-    }
+    if (this.trickle.pending > 0) this.timers.setTick(Slot.Trickle, this.cfg.trickleInterval);
   }
 
   /** Settles written messages ({@linkcode LinkHost}). */
@@ -381,8 +375,9 @@ export class Session implements LinkHost, TimerHost {
     }
     // Our version expects a verack.
     this.#stall.sent("version", cfg.clock.now());
-    this.#idleSince = this.#tickOrigin = cfg.clock.now();
+    this.#idleSince = cfg.clock.now();
     const timers = this.timers;
+    timers.startTicks(this.#idleSince);
     timers.set(Slot.Idle, cfg.idleTimeout);
     timers.set(Slot.Ping, cfg.pingInterval);
     this.#armStall();
@@ -459,7 +454,7 @@ export class Session implements LinkHost, TimerHost {
     this.#stall.received(msg.command);
     this.#busy = true;
     this.#stall.handlerStarted(now);
-    const p = this.#react(msg, payload, now);
+    const p = react(this, msg, payload, now);
     if (p !== undefined) return p.then(() => this.#handled());
     this.#handled();
     return undefined;
@@ -471,34 +466,5 @@ export class Session implements LinkHost, TimerHost {
     if (this.#phase !== "open") return;
     this.#busy = false;
     this.#idleSince = now;
-  }
-
-  #react(msg: Message, payload: Uint8Array, now: number): Promise<void> | undefined {
-    switch (this.state.received(msg, this.cfg.services, now)) {
-      case "duplicate-version":
-        rejectThenDisconnect(
-          this,
-          makeReject("version", RejectCode.DUPLICATE, "duplicate version message"),
-          "duplicate-version",
-          `${this} sent a second version`,
-        );
-        return this.closed.promise.then(noop);
-      case "duplicate-verack":
-        this.shutdown("duplicate-verack", `${this} sent a second verack`);
-        return undefined;
-      case "bloom-not-supported":
-        this.shutdown(
-          "bloom-not-supported",
-          `${this} sent ${msg.command} at protocol version ${this.state.pver} although we do not signal bloom filter support`,
-        );
-        return undefined;
-      case "ignore":
-        return undefined;
-      case "pong":
-        queueInternal(this, { command: "pong", nonce: (msg as { nonce: bigint }).nonce });
-        return deliver(this, msg, payload);
-      case "deliver":
-        return deliver(this, msg, payload);
-    }
   }
 }

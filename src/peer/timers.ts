@@ -58,6 +58,8 @@ export class PeerTimers {
   #armedAt = Infinity;
   #firing = false;
   #stopped = false;
+  /** Where the grid of ticks starts, once started. */
+  #tickOrigin: number | undefined;
 
   /**
    * Creates the timers; none is set.
@@ -84,17 +86,28 @@ export class PeerTimers {
   }
 
   /**
+   * Starts the grid of {@linkcode PeerTimers.setTick}: ticks fall at
+   * `origin` plus whole periods. Before it starts, `setTick` sets nothing.
+   *
+   * @param origin The grid's start, in ms since the epoch.
+   */
+  startTicks(origin: number): void {
+    this.#tickOrigin = origin;
+  }
+
+  /**
    * Sets a slot, unless it is set already, to the next tick after now of a
-   * grid with period `intervalMs` starting at `origin`: a ticker that is
-   * only armed while it has work fires at the times an always-running
-   * ticker started at `origin` would, without the empty ticks in between.
+   * grid with period `intervalMs` (see {@linkcode PeerTimers.startTicks}):
+   * a ticker that is only armed while it has work fires at the times an
+   * always-running ticker started with the grid would, without the empty
+   * ticks in between.
    *
    * @param slot The slot.
    * @param intervalMs The grid's period in milliseconds.
-   * @param origin The grid's start, in ms since the epoch.
    */
-  setTick(slot: Slot, intervalMs: number, origin: number): void {
-    if (this.#due[slot] !== Infinity) return;
+  setTick(slot: Slot, intervalMs: number): void {
+    const origin = this.#tickOrigin;
+    if (origin === undefined || this.#due[slot] !== Infinity) return;
     const now = this.#clock.now();
     const ticks = Math.floor(Math.max(0, now - origin) / intervalMs) + 1;
     this.set(slot, origin + ticks * intervalMs - now);
