@@ -62,7 +62,11 @@ Examples:
 /** The tool's commands. */
 export type CommandName = "probe" | "listen" | "crawl" | "sync";
 
-const COMMANDS: readonly CommandName[] = ["probe", "listen", "crawl", "sync"];
+const COMMANDS: readonly string[] = ["probe", "listen", "crawl", "sync"] satisfies CommandName[];
+
+function isCommand(name: string): name is CommandName {
+  return COMMANDS.includes(name);
+}
 
 /**
  * The usage text of one command (`cli.ts sync --help`): the parts of
@@ -259,12 +263,12 @@ const FLAGS: ReadonlySet<string> = new Set(["json"]);
  */
 export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.some((a) => a === "-h" || a === "--help" || a === "help")) {
-    const named = argv.find((a): a is CommandName => (COMMANDS as readonly string[]).includes(a));
+    const named = argv.find(isCommand);
     return named === undefined ? { kind: "help" } : { kind: "help", command: named };
   }
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError("No command given: probe, listen, crawl or sync");
-  if (command !== "probe" && command !== "listen" && command !== "crawl" && command !== "sync") {
+  if (!isCommand(command)) {
     throw new UsageError(`Unknown command: ${JSON.stringify(command)} (expected probe, listen, crawl or sync)`);
   }
   const options = new Map<string, string>();
