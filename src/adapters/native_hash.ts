@@ -103,6 +103,7 @@ export const nativeHasher: Hasher = bunSha256 !== undefined ? bunHasher(bunSha25
     return data.byteLength >= threshold ? native(data) : tsSha256(data);
   },
   doubleSha256,
+  doubleSha256Parts,
   ...(lanes ? { frameChecksums: laneFrameChecksums } : {}),
 };
 
@@ -114,6 +115,14 @@ function doubleSha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
   if (data.byteLength < threshold) return tsDouble(data);
   const once = native(data);
   return nativeInner ? native(once) : tsSha256(once);
+}
+
+/** The double SHA-256 of the concatenation of `parts`, by one native hash object fed part by part. */
+function doubleSha256Parts(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const h = crypto.createHash("sha256");
+  for (let i = 0; i < parts.length; i++) h.update(parts[i]!);
+  const once = new Uint8Array(h.digest());
+  return nativeInner || bunSha256 !== undefined ? native(once) : tsSha256(once);
 }
 
 /** The hasher on Bun: every hash into an array of ours, the first pass of a double hash into a scratch one. */
@@ -131,5 +140,6 @@ function bunHasher(sha: BunSha256): Hasher {
       sha.hash(first, out);
       return out;
     },
+    doubleSha256Parts,
   };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { frameChecksums } from "./multibuffer.ts";
-import { doubleSha256, sha256 } from "./sha256.ts";
+import { doubleSha256, doubleSha256Parts, sha256 } from "./sha256.ts";
 
 /**
  * A synchronous SHA-256 provider. The core only ever calls these two
@@ -37,6 +37,13 @@ export interface Hasher {
    * hasher has it, and calls `doubleSha256` frame by frame otherwise.
    */
   frameChecksums?(payloads: readonly Uint8Array[], count: number, out: Int32Array): void;
+  /**
+   * Optional: the double SHA-256 of the concatenation of `parts`, without
+   * joining them. The frame decoder uses it for a block that arrived in
+   * several chunks, which it then decodes from those chunks as they are;
+   * without it, such a block is first copied into one buffer.
+   */
+  doubleSha256Parts?(parts: readonly Uint8Array[]): Uint8Array;
 }
 
 /**
@@ -47,6 +54,7 @@ export interface Hasher {
 export const jsHasher: Hasher = {
   sha256,
   doubleSha256,
+  doubleSha256Parts,
   frameChecksums: (payloads, count, out) => frameChecksums(payloads, count, out, doubleSha256),
 };
 

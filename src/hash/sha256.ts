@@ -189,6 +189,46 @@ function hashInto(data: Uint8Array, st: Int32Array): void {
   const rest = len & 63;
   const t = tail;
   for (let i = 0, j = full * 64; i < rest; i++, j++) t[i] = data[j]!;
+  finish(st, rest, len);
+}
+
+/**
+ * Hashes the concatenation of `parts` into `st` without joining them: each
+ * part's whole blocks in place, the blocks that straddle two parts through
+ * `tail`.
+ */
+function hashPartsInto(parts: readonly Uint8Array[], st: Int32Array): void {
+  for (let i = 0; i < 8; i++) st[i] = IV[i]!;
+  const t = tail;
+  let fill = 0;
+  let len = 0;
+  for (let k = 0; k < parts.length; k++) {
+    const p = parts[k]!;
+    const n = p.length;
+    len += n;
+    let at = 0;
+    if (fill > 0) {
+      at = Math.min(64 - fill, n);
+      for (let i = 0; i < at; i++) t[fill + i] = p[i]!;
+      fill += at;
+      if (fill < 64) continue;
+      compress(st, t, 0, 1);
+      fill = 0;
+    }
+    const full = (n - at) >>> 6;
+    if (full > 0) compress(st, p, at, full);
+    at += full * 64;
+    for (; at < n; at++) t[fill++] = p[at]!;
+  }
+  finish(st, fill, len);
+}
+
+/**
+ * Pads the last `rest` bytes of a `len`-byte message, already in `tail`,
+ * and compresses them into `st`.
+ */
+function finish(st: Int32Array, rest: number, len: number): void {
+  const t = tail;
   t[rest] = 0x80;
   const end = rest < 56 ? 64 : 128;
   t.fill(0, rest + 1, end - 8);
@@ -245,7 +285,23 @@ export function sha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
  */
 export function doubleSha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
   hashInto(data, state);
-  // The second pass: one block, the first digest followed by fixed padding.
+  return secondPass();
+}
+
+/**
+ * Computes the double SHA-256 of the concatenation of `parts` without
+ * joining them (a payload that arrived in several chunks).
+ *
+ * @param parts The bytes to hash, in order.
+ * @returns The 32-byte digest.
+ */
+export function doubleSha256Parts(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  hashPartsInto(parts, state);
+  return secondPass();
+}
+
+/** The second pass of a double hash, over the digest in `state`: one block, the digest and fixed padding. */
+function secondPass(): Uint8Array<ArrayBuffer> {
   writeState(state, inner, 0);
   for (let i = 0; i < 8; i++) state[i] = IV[i]!;
   compress(state, inner, 0, 1);

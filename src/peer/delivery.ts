@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { DecodedFrame } from "../wire/frame.ts";
 import type { Message } from "../wire/message.ts";
 import { RejectCode } from "../wire/messages/reject.ts";
 import { LISTENER_NAMES, type PeerListeners } from "./config.ts";
@@ -27,13 +28,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * breach, answers a ping, and delivers what the user is to see.
  *
  * @param s The session.
- * @param msg The message.
- * @param payload Its payload bytes.
+ * @param frame The message and its payload bytes.
  * @param now When it was read.
  * @returns A promise when reading must wait (for the user, or for a last
  *   `reject` to be written).
  */
-export function react(s: Session, msg: Message, payload: Uint8Array, now: number): Promise<void> | undefined {
+export function react(s: Session, frame: DecodedFrame, now: number): Promise<void> | undefined {
+  const msg = frame.message;
   switch (s.state.received(msg, s.cfg.services, now)) {
     case "duplicate-version":
       rejectThenDisconnect(
@@ -56,9 +57,9 @@ export function react(s: Session, msg: Message, payload: Uint8Array, now: number
       return undefined;
     case "pong":
       queueInternal(s, { command: "pong", nonce: (msg as { nonce: bigint }).nonce });
-      return deliver(s, msg, payload);
+      return deliver(s, frame);
     case "deliver":
-      return deliver(s, msg, payload);
+      return deliver(s, frame);
   }
 }
 
@@ -66,17 +67,18 @@ export function react(s: Session, msg: Message, payload: Uint8Array, now: number
  * Calls the command's listener, then the subscribers.
  *
  * @param s The session.
- * @param msg The message.
- * @param payload Its payload bytes.
+ * @param frame The message and its payload bytes (read only for a
+ *   listener: a block that arrived in parts is joined into one buffer then).
  * @returns A promise when reading must wait for the user.
  */
-export function deliver(s: Session, msg: Message, payload: Uint8Array): Promise<void> | undefined {
+export function deliver(s: Session, frame: DecodedFrame): Promise<void> | undefined {
+  const msg = frame.message;
   const name = LISTENER_NAMES[msg.command];
   const fn = s.cfg.listeners[name] as ((peer: Peer, msg: Message, payload: Uint8Array) => unknown) | undefined;
   if (fn !== undefined) {
     let out: unknown;
     try {
-      out = fn(s.peer, msg, payload);
+      out = fn(s.peer, msg, frame.payload);
     } catch (err) {
       s.listenerFailed(name, err);
       return undefined;

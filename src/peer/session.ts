@@ -406,7 +406,7 @@ export class Session implements LinkHost, TimerHost {
     }
     if (this.#phase === "handshake") return negotiate(this, frame.message);
     if (this.#phase !== "open") return undefined;
-    return this.#handle(frame.message, frame.payload, now);
+    return this.#handle(frame, now);
   }
 
   /** Reports a bad frame to `onRead` and disconnects, with soterd's reject once open. */
@@ -450,11 +450,11 @@ export class Session implements LinkHost, TimerHost {
   }
 
   /** The peer's own handling of a message, then the listener and subscribers. */
-  #handle(msg: Message, payload: Uint8Array, now: number): Promise<void> | undefined {
-    this.#stall.received(msg.command);
+  #handle(frame: DecodedFrame, now: number): Promise<void> | undefined {
+    this.#stall.received(frame.message.command);
     this.#busy = true;
     this.#stall.handlerStarted(now);
-    const p = react(this, msg, payload, now);
+    const p = react(this, frame, now);
     if (p !== undefined) return p.then(() => this.#handled());
     this.#handled();
     return undefined;

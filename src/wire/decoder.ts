@@ -17,22 +17,13 @@ import {
   MESSAGE_HEADER_SIZE,
   parseFrameHeader,
 } from "./frame.ts";
+import { GatheredFrame, joinParts, PayloadParts } from "./gather.ts";
 import { CODECS, type Command, COMMANDS, type Message } from "./message.ts";
+import { decodeBlockParts } from "./messages/block_parts.ts";
 import { MAX_MESSAGE_PAYLOAD, type MessageEncoding, PROTOCOL_VERSION } from "./protocol.ts";
 import { Reader } from "./reader.ts";
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * A payload that spans chunks is gathered as the parts that arrive and
- * copied into one buffer of its exact length once complete: one allocation
- * and one copy, and nothing held beyond what the remote sent (a header
- * alone must not make us hold the 32 MiB it may declare). Parts of at least
- * `MIN_PIECE` bytes are kept as they are (views of the chunks given);
- * shorter ones are copied into buffers of `SMALL_PARTS` bytes, so that a
- * remote sending a byte at a time costs a byte a byte, not an object.
- */
-const MIN_PIECE = 4096;
 
 /**
  * Frames with payloads under this size have their checksums computed in
@@ -52,8 +43,6 @@ const BATCH = {
   sums: new Int32Array(BATCH_FRAMES),
   payloads: new Array<Uint8Array>(BATCH_FRAMES).fill(EMPTY),
 };
-const SMALL_PARTS = 16 * 1024;
-
 /** A known command as its 12 NUL-padded header bytes, read as three uint32. */
 interface KnownCommand {
   w1: number;
@@ -135,12 +124,8 @@ export class FrameDecoder {
   #codec: MessageCodec<Message> | undefined;
   #length = 0;
   #checksum = 0;
-  // The parts of a payload that spans chunks, the buffer of short parts
-  // and how much of it is filled, and the bytes gathered in all.
-  #pieces: Uint8Array[] = [];
-  #small: Uint8Array | undefined;
-  #smallFill = 0;
-  #payloadFill = 0;
+  // The parts of a payload that spans chunks (made on the first).
+  #parts: PayloadParts | undefined;
   #skip = 0;
   #fatal: MessageError | undefined;
   // The checksums computed ahead for the small frames of one chunk: the
@@ -166,7 +151,7 @@ export class FrameDecoder {
 
   /** Bytes given but not yet decoded or skipped. */
   get buffered(): number {
-    return this.#buffered + this.#headerFill + this.#payloadFill;
+    return this.#buffered + this.#headerFill + (this.#parts?.filled ?? 0);
   }
 
   /**
@@ -248,27 +233,56 @@ export class FrameDecoder {
       }
     }
     const length = this.#length;
-    let payload: Uint8Array;
+    let payload: Uint8Array = EMPTY;
     let chunk: Uint8Array | undefined;
     let start = 0;
-    if (this.#payloadFill === 0 && this.#advance() && this.#chunk.length - this.#off >= length) {
+    let parts: Uint8Array[] | undefined;
+    if ((this.#parts?.filled ?? 0) === 0 && this.#advance() && this.#chunk.length - this.#off >= length) {
       chunk = this.#chunk;
       start = this.#off;
       payload = this.#take(length);
-    } else if (length === 0) {
-      payload = EMPTY;
-    } else {
-      while (this.#payloadFill < length) {
+    } else if (length > 0) {
+      const gathering = this.#parts ??= new PayloadParts();
+      while (gathering.filled < length) {
         if (!this.#advance()) return undefined;
-        this.#gather(this.#take(length - this.#payloadFill));
+        gathering.add(this.#take(length - gathering.filled), length);
       }
-      payload = this.#assemble(length);
+      parts = gathering.take();
+      payload = parts[0]!;
     }
     const command = this.#command!;
     const codec = this.#codec!;
     this.#command = undefined;
     this.#codec = undefined;
-    const sum = this.#checksumOf(payload, chunk, start);
+    if (parts !== undefined && parts.length > 1) return this.#decodeParts(command, codec, parts, length);
+    this.#verify(command, this.#checksumOf(payload, chunk, start));
+    const message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
+    return { message, bytes: MESSAGE_HEADER_SIZE + length, payload };
+  }
+
+  /**
+   * Checks and decodes a payload that arrived in several parts: a block
+   * straight from its parts when the hasher can hash them as they are (see
+   * `decodeBlockParts`), anything else from the parts joined.
+   */
+  #decodeParts(command: Command, codec: MessageCodec<Message>, parts: Uint8Array[], length: number): DecodedFrame {
+    const bytes = MESSAGE_HEADER_SIZE + length;
+    const hasher = this.hasher;
+    if (command === "block" && hasher.doubleSha256Parts !== undefined) {
+      this.#verify(command, u32le(hasher.doubleSha256Parts(parts), 0));
+      const block = decodeBlockParts(parts, length, this.encoding);
+      if (block !== undefined) return new GatheredFrame(block, bytes, parts);
+      // Malformed (or unusual): the one-buffer decoder says how.
+      const payload = joinParts(parts, length);
+      return { message: codec.decode(new Reader(payload, command), this.pver, this.encoding), bytes, payload };
+    }
+    const payload = joinParts(parts, length);
+    this.#verify(command, u32le(hasher.doubleSha256(payload), 0));
+    return { message: codec.decode(new Reader(payload, command), this.pver, this.encoding), bytes, payload };
+  }
+
+  /** Throws the checksum error unless `sum` is the checksum the header declared. */
+  #verify(command: Command, sum: number): void {
     const checksum = this.#checksum;
     if (sum !== checksum) {
       throw checksumError(command, new Uint8Array([sum, sum >>> 8, sum >>> 16, sum >>> 24]), [
@@ -278,47 +292,6 @@ export class FrameDecoder {
         checksum >>> 24,
       ]);
     }
-    const message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
-    return { message, bytes: MESSAGE_HEADER_SIZE + length, payload };
-  }
-
-  /** Keeps one part of a payload that spans chunks (see `MIN_PIECE`). */
-  #gather(part: Uint8Array): void {
-    const n = part.length;
-    if (n >= MIN_PIECE) {
-      this.#flushSmall();
-      this.#pieces.push(part);
-    } else {
-      let small = this.#small;
-      if (small === undefined || small.length - this.#smallFill < n) {
-        this.#flushSmall();
-        small = this.#small = new Uint8Array(Math.min(SMALL_PARTS, this.#length - this.#payloadFill));
-      }
-      small.set(part, this.#smallFill);
-      this.#smallFill += n;
-    }
-    this.#payloadFill += n;
-  }
-
-  #flushSmall(): void {
-    if (this.#smallFill > 0) this.#pieces.push(this.#small!.subarray(0, this.#smallFill));
-    this.#small = undefined;
-    this.#smallFill = 0;
-  }
-
-  /** The gathered payload in one buffer (the one part as it is if there is only one). */
-  #assemble(length: number): Uint8Array {
-    this.#flushSmall();
-    const pieces = this.#pieces;
-    this.#pieces = [];
-    this.#payloadFill = 0;
-    if (pieces.length === 1) return pieces[0]!;
-    const payload = new Uint8Array(length);
-    for (let i = 0, at = 0; i < pieces.length; i++) {
-      payload.set(pieces[i]!, at);
-      at += pieces[i]!.length;
-    }
-    return payload;
   }
 
   /**

@@ -340,8 +340,14 @@ export interface DecodedFrame {
   /**
    * The payload the message was decoded from (a view: byte fields of the
    * message point into it), for relaying or storing the exact bytes.
+   *
+   * A block that arrived in several chunks is decoded from those chunks as
+   * they are (when the hasher has `doubleSha256Parts`, as every hasher of
+   * this package does): its byte fields point into them, and `payload`
+   * joins them into one buffer when first read, so a program that never
+   * reads it never pays for that copy.
    */
-  payload: Uint8Array;
+  readonly payload: Uint8Array;
 }
 
 /**

@@ -17,6 +17,13 @@ export const SCAN_WITNESS = 1;
  * empty, which soterd accepts and drops when it re-encodes).
  */
 export const SCAN_NOT_CANONICAL = 2;
+/**
+ * What {@linkcode scanTx} returns, when asked for a quick answer, for a
+ * transaction it cannot walk without building it: one that runs past the
+ * reader's end, or has an uncommon shape (a count or length of three bytes
+ * or more, a flag other than 0x01). The reader has not moved.
+ */
+export const SCAN_INCOMPLETE = -1;
 
 /**
  * Moves `r` past one transaction, with exactly the checks and errors of
@@ -25,14 +32,20 @@ export const SCAN_NOT_CANONICAL = 2;
  * anything else is handed to `readTx` from the transaction's start, which
  * either throws its error or reads the transaction.
  *
+ * With `quick`, a transaction off the common shape is not handed to
+ * `readTx`: the scan returns {@linkcode SCAN_INCOMPLETE} instead, which
+ * costs no error when the bytes in hand end inside a transaction.
+ *
  * @param r The reader, at the transaction's first byte.
  * @param encoding Whether witness data may be present.
+ * @param quick Whether to answer `SCAN_INCOMPLETE` rather than read an
+ *   uncommon (or cut) transaction.
  * @returns {@linkcode SCAN_WITNESS} and {@linkcode SCAN_NOT_CANONICAL} as
  * they apply, or 0: a transaction with neither is written back by `writeTx`
  * with any encoding as the very bytes scanned.
  * @throws {MessageError} as `readTx` does.
  */
-export function scanTx(r: Reader, encoding: MessageEncoding): number {
+export function scanTx(r: Reader, encoding: MessageEncoding, quick = false): number {
   const buf = r.buf;
   const end = r.end;
   const start = r.pos;
@@ -81,6 +94,7 @@ export function scanTx(r: Reader, encoding: MessageEncoding): number {
     return witness ? (items === 0 ? SCAN_WITNESS | SCAN_NOT_CANONICAL : SCAN_WITNESS) : 0;
   }
   r.pos = start;
+  if (quick) return SCAN_INCOMPLETE;
   const tx = readTx(r, encoding);
   // Off the fast path: decoding rejects non-canonical varints, so the bytes
   // differ from the written-back form only by a dropped marker, which

@@ -78,24 +78,32 @@ export function blockSerializeSize(
   const n = BLOCK_HEADER_SIZE + 8 + PARENT_SIZE * block.parents.parents.length +
     8 + CYCLE_NONCE_SIZE * block.verification.cycleNonces.length;
   const raw = untouched(block, encoding);
-  if (raw !== undefined) return n + varIntSize(raw.count) + raw.end - raw.start;
+  if (raw !== undefined) return n + varIntSize(raw.count) + raw.bytes;
   const txs = block.transactions;
   let size = n + varIntSize(txs.length);
   for (let i = 0; i < txs.length; i++) size += txSerializeSize(txs[i]!, encoding);
   return size;
 }
 
-/**
- * The transactions of a decoded block, kept as scanned: `count` of them in
- * `buf` from `start` to `end`; `txs` once built or replaced, only when the
- * block cannot take them as a data property.
- */
-interface ScannedTxs {
+/** Whole transactions scanned in one buffer: `count` of them from `start` to `end`. */
+export interface TxRun {
   readonly buf: Uint8Array;
-  readonly what: string;
   readonly start: number;
   readonly end: number;
   readonly count: number;
+}
+
+/**
+ * The transactions of a decoded block, kept as scanned: `count` of them,
+ * `bytes` long, in one run (a block decoded from one buffer) or several (a
+ * block decoded from the chunks it arrived in); `txs` once built or
+ * replaced, only when the block cannot take them as a data property.
+ */
+export interface ScannedTxs {
+  readonly runs: readonly TxRun[];
+  readonly what: string;
+  readonly count: number;
+  readonly bytes: number;
   readonly encoding: MessageEncoding;
   /** What the scan found, `SCAN_*` bits of all the transactions. */
   readonly found: number;
@@ -135,11 +143,55 @@ function becomeData(block: object, txs: Tx[]): boolean {
 
 /** Builds the transactions (already scanned) of `s`. */
 function readTransactions(s: ScannedTxs): Tx[] {
-  const r = new Reader(s.buf, s.what);
-  r.pos = s.start;
   const transactions: Tx[] = new Array(s.count);
-  for (let i = 0; i < s.count; i++) transactions[i] = readTx(r, s.encoding);
+  let i = 0;
+  for (const run of s.runs) {
+    const r = new Reader(run.buf, s.what);
+    r.pos = run.start;
+    for (const last = i + run.count; i < last; i++) transactions[i] = readTx(r, s.encoding);
+  }
   return transactions;
+}
+
+/**
+ * A decoded block whose transactions, already scanned, are built on first
+ * access.
+ *
+ * @param header The header read.
+ * @param parents The parent sub-header read.
+ * @param verification The verification sub-header read.
+ * @param s Where the scanned transactions are.
+ * @returns The block.
+ */
+export function lazyBlock(
+  header: BlockHeader,
+  parents: ParentSubHeader,
+  verification: VerificationSubHeader,
+  s: ScannedTxs,
+): BlockMessage {
+  // The accessors refer to neither the block nor its built transactions:
+  // V8 keeps the accessor functions of objects its property loads have
+  // seen until its next full collection, and an accessor holding the
+  // transactions kept every block read since then alive, promoted through
+  // every scavenge (5x slower reading on V8). Once read or assigned, the
+  // transactions become a plain data property of the block instead.
+  const block: BlockMessage = {
+    command: "block",
+    header,
+    parents,
+    verification,
+    get transactions(): Tx[] {
+      if (s.txs !== undefined) return s.txs;
+      const txs = readTransactions(s);
+      if (!becomeData(this, txs)) s.txs = txs;
+      return txs;
+    },
+    set transactions(txs: Tx[]) {
+      if (!becomeData(this, txs)) s.txs = txs;
+    },
+  };
+  scanned.set(Object.getOwnPropertyDescriptor(block, "transactions")!.get!, s);
+  return block;
 }
 
 /** Codec of `block`. */
@@ -154,30 +206,17 @@ export const blockCodec: MessageCodec<BlockMessage> = {
     const start = r.pos;
     let found = 0;
     for (let i = 0; i < count; i++) found |= scanTx(r, encoding);
-    const s: ScannedTxs = { buf: r.buf, what: r.what, start, end: r.pos, count, encoding, found, txs: undefined };
-    // The accessors refer to neither the block nor its built transactions:
-    // V8 keeps the accessor functions of objects its property loads have
-    // seen until its next full collection, and an accessor holding the
-    // transactions kept every block read since then alive, promoted through
-    // every scavenge (5x slower reading on V8). Once read or assigned, the
-    // transactions become a plain data property of the block instead.
-    const block: BlockMessage = {
-      command: "block",
-      header,
-      parents,
-      verification,
-      get transactions(): Tx[] {
-        if (s.txs !== undefined) return s.txs;
-        const txs = readTransactions(s);
-        if (!becomeData(this, txs)) s.txs = txs;
-        return txs;
-      },
-      set transactions(txs: Tx[]) {
-        if (!becomeData(this, txs)) s.txs = txs;
-      },
-    };
-    scanned.set(Object.getOwnPropertyDescriptor(block, "transactions")!.get!, s);
-    return block;
+    const run = { buf: r.buf, start, end: r.pos, count };
+    const bytes = r.pos - start;
+    return lazyBlock(header, parents, verification, {
+      runs: [run],
+      what: r.what,
+      count,
+      bytes,
+      encoding,
+      found,
+      txs: undefined,
+    });
   },
   encode(w, msg, _pver, encoding) {
     // Reserving the exact size up front spares the buffer's regrowth (and
@@ -194,7 +233,7 @@ export const blockCodec: MessageCodec<BlockMessage> = {
     const raw = untouched(msg, encoding);
     if (raw !== undefined) {
       w.varInt(raw.count);
-      w.bytes(raw.buf.subarray(raw.start, raw.end));
+      for (const run of raw.runs) w.bytes(run.buf.subarray(run.start, run.end));
       return;
     }
     const txs = msg.transactions;
