@@ -256,8 +256,13 @@ export class FrameDecoder {
     this.#codec = undefined;
     if (parts !== undefined && parts.length > 1) return this.#decodeParts(command, codec, parts, length);
     this.#verify(command, this.#checksumOf(payload, chunk, start));
+    return this.#decode(command, codec, payload);
+  }
+
+  /** Decodes a payload in one buffer, its checksum verified. */
+  #decode(command: Command, codec: MessageCodec<Message>, payload: Uint8Array): DecodedFrame {
     const message = codec.decode(new Reader(payload, command), this.pver, this.encoding);
-    return { message, bytes: MESSAGE_HEADER_SIZE + length, payload };
+    return { message, bytes: MESSAGE_HEADER_SIZE + payload.length, payload };
   }
 
   /**
@@ -266,19 +271,17 @@ export class FrameDecoder {
    * `decodeBlockParts`), anything else from the parts joined.
    */
   #decodeParts(command: Command, codec: MessageCodec<Message>, parts: Uint8Array[], length: number): DecodedFrame {
-    const bytes = MESSAGE_HEADER_SIZE + length;
     const hasher = this.hasher;
     if (command === "block" && hasher.doubleSha256Parts !== undefined) {
       this.#verify(command, u32le(hasher.doubleSha256Parts(parts), 0));
       const block = decodeBlockParts(parts, length, this.encoding);
-      if (block !== undefined) return new GatheredFrame(block, bytes, parts);
-      // Malformed (or unusual): the one-buffer decoder says how.
-      const payload = joinParts(parts, length);
-      return { message: codec.decode(new Reader(payload, command), this.pver, this.encoding), bytes, payload };
+      if (block !== undefined) return new GatheredFrame(block, MESSAGE_HEADER_SIZE + length, parts);
+      // Malformed: the one-buffer decoder says how, with soterd's error.
+      return this.#decode(command, codec, joinParts(parts, length));
     }
     const payload = joinParts(parts, length);
     this.#verify(command, u32le(hasher.doubleSha256(payload), 0));
-    return { message: codec.decode(new Reader(payload, command), this.pver, this.encoding), bytes, payload };
+    return this.#decode(command, codec, payload);
   }
 
   /** Throws the checksum error unless `sum` is the checksum the header declared. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { DecodedFrame } from "./frame.ts";
+import { type DecodedFrame, MESSAGE_HEADER_SIZE } from "./frame.ts";
 import type { Message } from "./message.ts";
 
 /**
@@ -115,7 +115,7 @@ export class GatheredFrame implements DecodedFrame {
   /** The payload, joined on first read. */
   get payload(): Uint8Array {
     if (this.#payload === undefined) {
-      this.#payload = joinParts(this.#parts!, this.bytes - 24);
+      this.#payload = joinParts(this.#parts!, this.bytes - MESSAGE_HEADER_SIZE);
       this.#parts = undefined;
     }
     return this.#payload;
