@@ -126,6 +126,20 @@ describe("a block decoded from its parts", () => {
     }
   });
 
+  it("transactions of uncommon shape are read where they are: only those at a chunk's end are copied", () => {
+    // Every transaction with a 300-byte script (a 3-byte length, off the
+    // quick scan's path): copying each one's bytes up to its chunk's end
+    // would cost time quadratic in the chunk's size.
+    const block = makeBlock(prng(8), 2000);
+    for (const tx of block.transactions) tx.txIn[0]!.signatureScript = new Uint8Array(300).fill(7);
+    const payload = encodePayload(block);
+    const half = payload.length >> 1;
+    const decoded = decodeBlockParts([payload.subarray(0, half), payload.subarray(half)], payload.length, "witness")!;
+    const copied = decoded.transactions.filter((tx) => tx.txIn[0]!.signatureScript.buffer !== payload.buffer);
+    assert.deepEqual(decoded.transactions, block.transactions);
+    assert.ok(copied.length <= 4, `${copied.length} of ${block.transactions.length} transactions were copied`);
+  });
+
   it("malformed: left to the one-buffer decoder (never a block where it throws)", () => {
     const payload = encodePayload(bigBlock());
     fc.assert(

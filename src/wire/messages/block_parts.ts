@@ -24,6 +24,15 @@ import { type BlockMessage, lazyBlock, MAX_TX_PER_BLOCK, type TxRun } from "./bl
 const PREFIX = 2048;
 /** The least taken for a transaction that straddles chunks (doubled while it does not fit). */
 const JOINT = 1024;
+/**
+ * A transaction the quick scan cannot walk that starts at least this far
+ * from its part's end is read where it is (an uncommon shape, such as a
+ * script of 253 bytes or more); nearer the end, it is taken to straddle
+ * parts and read from a copy. So a block of uncommon transactions costs no
+ * copy but of those near a part's end (at most a few kilobytes a part),
+ * and a common one straddling parts costs no error thrown and caught.
+ */
+const NEAR_END = 1024;
 
 /**
  * Decodes the `block` payload made of `parts`, in order, `length` bytes in
@@ -80,8 +89,18 @@ export function decodeBlockParts(
     pr.pos = start;
     let n = 0;
     for (; done + n < count; n++) {
-      const f = scanTx(pr, encoding, true);
-      if (f === SCAN_INCOMPLETE) break;
+      let f = scanTx(pr, encoding, true);
+      if (f === SCAN_INCOMPLETE) {
+        if (buf.length - pr.pos < NEAR_END) break;
+        const from = pr.pos;
+        try {
+          f = scanTx(pr, encoding);
+        } catch {
+          // A large transaction that straddles parts, or a malformed one.
+          pr.pos = from;
+          break;
+        }
+      }
       found |= f;
     }
     const end = pr.pos;
@@ -91,9 +110,8 @@ export function decodeBlockParts(
       at.skip(end - start);
       if (done === count) break;
     }
-    // The next one straddles parts (or has an uncommon shape, or is
-    // malformed): read from a copy of its bytes across the parts (or a view
-    // when they lie in this one).
+    // The next one straddles parts (or is malformed): read from a copy of
+    // its bytes across the parts, at most about twice its size.
     for (let size = Math.min(Math.max(JOINT, 2 * (buf.length - end)), at.left);; size = Math.min(size * 2, at.left)) {
       const joint = new Reader(at.peek(size), "block");
       try {
