@@ -14,6 +14,7 @@
  */
 import { readBlockHeader } from "../blockheader.ts";
 import { readParentSubHeader } from "../parentsubheader.ts";
+import { MessageError } from "../errors.ts";
 import type { MessageEncoding } from "../protocol.ts";
 import { Reader } from "../reader.ts";
 import { SCAN_INCOMPLETE, scanTx } from "../txscan.ts";
@@ -71,8 +72,8 @@ export function decodeBlockParts(
         count: r.count(MAX_TX_PER_BLOCK, "transaction"),
       };
       break;
-    } catch {
-      if (n === length) return undefined;
+    } catch (err) {
+      if (n === length || !cutShort(err)) return undefined;
     }
   }
   at.skip(r.pos);
@@ -116,8 +117,8 @@ export function decodeBlockParts(
       const joint = new Reader(at.peek(size), "block");
       try {
         found |= scanTx(joint, encoding);
-      } catch {
-        if (size === at.left) return undefined;
+      } catch (err) {
+        if (size === at.left || !cutShort(err)) return undefined;
         continue;
       }
       runs.push({ buf: joint.buf, start: 0, end: joint.pos, count: 1 });
@@ -135,6 +136,15 @@ export function decodeBlockParts(
     found,
     txs: undefined,
   });
+}
+
+/**
+ * Whether `err` says the bytes in hand ended too soon, so that more of them
+ * may read. Any other error ends decoding from the parts at once: the
+ * one-buffer decoder reports it.
+ */
+function cutShort(err: unknown): boolean {
+  return err instanceof MessageError && err.kind === "truncated";
 }
 
 /** A position in a sequence of parts. */
