@@ -25,8 +25,8 @@ import { decodeBlockParts } from "../src/wire/messages/block_parts.ts";
 import { blockPayload } from "../src/sync/payload.ts";
 import { makeBlock, makeTx, prng } from "../bench/fixtures.ts";
 import { encodingArb, messageArb } from "./arbitraries.ts";
-
-const MAGIC = 0x12141c16;
+import { ManualClock } from "../src/peer/clock.ts";
+import { closeAll, MAGIC, openWithRemote, until } from "./peer_helpers.ts";
 
 /** `bytes` cut at `cuts` (offsets, any order, repeats and ends allowed). */
 function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
@@ -254,4 +254,21 @@ describe("the frame decoder, for a block in many chunks", () => {
       assert.deepEqual(encodePayload(dec.next()!.message, undefined, encoding), base.subarray(24));
     });
   }
+});
+
+describe("a Peer, for a block in many chunks", () => {
+  it("gives its listener the block and the exact payload bytes", async () => {
+    const clock = new ManualClock();
+    const got: [BlockMessage, Uint8Array][] = [];
+    const { peer, remote } = await openWithRemote(clock, {
+      listeners: { onBlock: (_p, msg, payload) => void got.push([msg, payload.slice()]) },
+    });
+    const frame = encodeMessage(bigBlock(), { magic: MAGIC });
+    // Each chunk its own memory, as a socket gives them.
+    for (let at = 0; at < frame.length; at += 3000) await remote.write(frame.slice(at, at + 3000));
+    await until(() => got.length === 1, "the block");
+    assert.deepEqual(got[0]![1], frame.subarray(24));
+    assert.deepEqual(encodePayload(got[0]![0]), frame.subarray(24));
+    await closeAll(clock, peer);
+  });
 });
