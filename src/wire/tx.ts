@@ -263,7 +263,7 @@ export function readTx(r: Reader, encoding: MessageEncoding): Tx {
   return { version, txIn, txOut, lockTime };
 }
 
-export { txHasWitness, txSerializeSize, writeTx } from "./txwrite.ts";
+export { txHasWitness, txSerializeSize, writeTx, writeTxs } from "./txwrite.ts";
 
 // Reused by the hash functions (the hasher is synchronous); replaced after
 // an unusually large transaction so that its buffer is not kept forever.

@@ -58,6 +58,42 @@ export function writeTx(w: Writer, tx: Tx, encoding: MessageEncoding): void {
     return;
   }
   w.pos = start;
+  writeTxChecked(w, tx, witness);
+}
+
+/**
+ * Writes transactions one after another as {@linkcode writeTx} does, but
+ * computes no size while the writer has room: the first time a
+ * transaction does not fit, it reserves what all the rest need at once (a
+ * block encoded into a reused buffer never sizes its transactions; into a
+ * new one, the buffer grows once, to its exact size).
+ *
+ * @param w The writer.
+ * @param txs The transactions.
+ * @param encoding `"witness"` to include witness data, `"base"` to strip it.
+ * @throws {MessageError} as `writeTx` does.
+ */
+export function writeTxs(w: Writer, txs: readonly Tx[], encoding: MessageEncoding): void {
+  let i = 0;
+  for (; i < txs.length; i++) {
+    const tx = txs[i]!;
+    const witness = encoding === "witness" && txHasWitness(tx);
+    const end = tryWriteTxAt(w, tx, witness);
+    if (end === NO_ROOM) break;
+    if (end >= 0) w.pos = end;
+    else writeTxChecked(w, tx, witness);
+  }
+  if (i === txs.length) return;
+  let rest = 0;
+  try {
+    for (let j = i; j < txs.length; j++) rest += txSerializeSize(txs[j]!, encoding);
+  } catch { /* a malformed transaction: its write reports it */ }
+  w.ensure(rest);
+  for (; i < txs.length; i++) writeTx(w, txs[i]!, encoding);
+}
+
+/** Writes `tx` at the writer's position through its checked methods (the path off `writeTxAt`'s). */
+function writeTxChecked(w: Writer, tx: Tx, witness: boolean): void {
   const txIn = tx.txIn;
   const txOut = tx.txOut;
   w.i32(tx.version);

@@ -9,7 +9,7 @@ import { BLOCK_HEADER_SIZE, type BlockHeader, readBlockHeader, writeBlockHeader 
 import { PARENT_SIZE, type ParentSubHeader, readParentSubHeader, writeParentSubHeader } from "../parentsubheader.ts";
 import type { MessageEncoding } from "../protocol.ts";
 import { Reader } from "../reader.ts";
-import { readTx, type Tx, txSerializeSize, writeTx } from "../tx.ts";
+import { readTx, type Tx, txSerializeSize, writeTxs } from "../tx.ts";
 import { SCAN_NOT_CANONICAL, SCAN_WITNESS, scanTx } from "../txscan.ts";
 import {
   CYCLE_NONCE_SIZE,
@@ -219,25 +219,19 @@ export const blockCodec: MessageCodec<BlockMessage> = {
     });
   },
   encode(w, msg, _pver, encoding) {
-    // Reserving the exact size up front spares the buffer's regrowth (and
-    // lets encodePayload hand a large buffer over without a copy). A
-    // malformed block is left to the writes below to report.
-    let size = 0;
-    try {
-      size = blockSerializeSize(msg, encoding);
-    } catch { /* reported below */ }
-    if (size > 0) w.ensure(size);
     writeBlockHeader(w, msg.header);
     writeParentSubHeader(w, msg.parents);
     writeVerificationSubHeader(w, msg.verification);
     const raw = untouched(msg, encoding);
     if (raw !== undefined) {
       w.varInt(raw.count);
+      // One reservation for all the runs: a new buffer grows once, to its exact size.
+      w.ensure(raw.bytes);
       for (const run of raw.runs) w.bytes(run.buf.subarray(run.start, run.end));
       return;
     }
     const txs = msg.transactions;
     w.varInt(txs.length);
-    for (let i = 0; i < txs.length; i++) writeTx(w, txs[i]!, encoding);
+    writeTxs(w, txs, encoding);
   },
 };
