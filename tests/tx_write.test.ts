@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type MessageEncoding, MessageError, type Tx, txSerializeSize, Writer, writeTx } from "../mod.ts";
 import { bytesArb, encodingArb, hashArb, txArb } from "./arbitraries.ts";
+import { writeTxs } from "../src/wire/txwrite.ts";
 
 /** The reference: every field through the Writer's checked methods. */
 function fieldByField(w: Writer, tx: Tx, encoding: MessageEncoding): void {
@@ -116,5 +117,34 @@ describe("writeTx", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("writeTxs (a block's transactions)", () => {
+  it("writes what writing them one by one writes, and fails as it does, in any room at any offset", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(txArb("witness"), oddTxArb), { maxLength: 12 }),
+        encodingArb,
+        fc.nat(3000),
+        fc.nat(5),
+        (txs, encoding, capacity, prefix) => {
+          const expected = outcome((w) => txs.forEach((tx) => fieldByField(w, tx, encoding)), 4096, prefix);
+          const got = outcome((w) => writeTxs(w, txs, encoding), Math.max(1, capacity), prefix);
+          assert.deepEqual(got, expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("grows a writer that lacks room once, to the exact size the transactions need", () => {
+    const txs = fc.sample(txArb("witness"), { seed: 7, numRuns: 40 });
+    const size = txs.reduce((n, tx) => n + txSerializeSize(tx, "witness"), 0);
+    const w = new Writer(64, "block");
+    w.pos = 10;
+    writeTxs(w, txs, "witness");
+    assert.equal(w.pos, 10 + size);
+    assert.equal(w.buf.length, w.pos, "one buffer of the exact size, no slack");
   });
 });
