@@ -39,26 +39,12 @@ export function writeTx(w: Writer, tx: Tx, encoding: MessageEncoding): void {
   // writeTx runs once per transaction of every block, so a transaction whose
   // fields are all in range and whose counts and lengths take a one-byte
   // varint is written by byte stores (writeTxAt), once there is room for it:
-  // first in the room the writer has (a block reserves its whole size), else
-  // after making room for its exact size. Anything else goes through the
-  // Writer's checked methods, which throw exactly their errors.
-  const witness = encoding === "witness" && txHasWitness(tx);
-  const start = w.pos;
-  let end = tryWriteTxAt(w, tx, witness);
-  if (end === NO_ROOM) {
-    let size = 0;
-    try {
-      size = txSerializeSize(tx, encoding);
-    } catch { /* reported below */ }
-    w.ensure(size);
-    end = tryWriteTxAt(w, tx, witness);
-  }
-  if (end >= 0) {
-    w.pos = end;
-    return;
-  }
-  w.pos = start;
-  writeTxChecked(w, tx, witness);
+  // first in the room the writer has, else after making room for its exact
+  // size. Anything else goes through the Writer's checked methods, which
+  // throw exactly their errors.
+  if (writeIfRoom(w, tx, encoding)) return;
+  w.ensure(sizeOf(tx, encoding));
+  if (!writeIfRoom(w, tx, encoding)) writeTxChecked(w, tx, encoding === "witness" && txHasWitness(tx));
 }
 
 /**
@@ -75,21 +61,35 @@ export function writeTx(w: Writer, tx: Tx, encoding: MessageEncoding): void {
  */
 export function writeTxs(w: Writer, txs: readonly Tx[], encoding: MessageEncoding): void {
   let i = 0;
-  for (; i < txs.length; i++) {
-    const tx = txs[i]!;
-    const witness = encoding === "witness" && txHasWitness(tx);
-    const end = tryWriteTxAt(w, tx, witness);
-    if (end === NO_ROOM) break;
-    if (end >= 0) w.pos = end;
-    else writeTxChecked(w, tx, witness);
-  }
+  while (i < txs.length && writeIfRoom(w, txs[i]!, encoding)) i++;
   if (i === txs.length) return;
   let rest = 0;
-  try {
-    for (let j = i; j < txs.length; j++) rest += txSerializeSize(txs[j]!, encoding);
-  } catch { /* a malformed transaction: its write reports it */ }
+  for (let j = i; j < txs.length; j++) rest += sizeOf(txs[j]!, encoding);
   w.ensure(rest);
   for (; i < txs.length; i++) writeTx(w, txs[i]!, encoding);
+}
+
+/**
+ * Writes `tx` at the writer's position if the writer has room for it: by
+ * byte stores, or through the checked methods when a field is off their
+ * path. Returns false, the position unmoved, when there is no room.
+ */
+function writeIfRoom(w: Writer, tx: Tx, encoding: MessageEncoding): boolean {
+  const witness = encoding === "witness" && txHasWitness(tx);
+  const end = tryWriteTxAt(w, tx, witness);
+  if (end === NO_ROOM) return false;
+  if (end >= 0) w.pos = end;
+  else writeTxChecked(w, tx, witness);
+  return true;
+}
+
+/** The size of `tx`, or 0 when it is too malformed to size (its write then reports it). */
+function sizeOf(tx: Tx, encoding: MessageEncoding): number {
+  try {
+    return txSerializeSize(tx, encoding);
+  } catch {
+    return 0;
+  }
 }
 
 /** Writes `tx` at the writer's position through its checked methods (the path off `writeTxAt`'s). */
