@@ -2,7 +2,9 @@
 // soterd's msgblock, msgheaders and msgmerkleblock tests) and a coinbase
 // transaction builder. Not a test file (the leading `_`). The builders
 // return fresh objects, which a test may change.
+import { makeBlock, makeTx, prng } from "../bench/fixtures.ts";
 import type { BlockHeader } from "../src/wire/blockheader.ts";
+import type { BlockMessage } from "../src/wire/messages/block.ts";
 import { fromHex } from "../src/wire/hex.ts";
 import type { Tx, TxOut } from "../src/wire/tx.ts";
 
@@ -45,4 +47,20 @@ export function coinbaseTx(signatureScript: Uint8Array, txOut: TxOut[]): Tx {
     txOut,
     lockTime: 0,
   };
+}
+
+/**
+ * A block of `count` generated transactions and one more, with shapes off
+ * the transaction scan's fast path (3-byte lengths): the second
+ * transaction's script of `scriptLength` bytes, a 300-byte witness item in
+ * the third, and a 253-byte output script in the last.
+ */
+export function offPathBlock(seed: number, count: number, scriptLength = 300): BlockMessage {
+  const rand = prng(seed);
+  const block = makeBlock(rand, count);
+  block.transactions[1]!.txIn[0]!.signatureScript = new Uint8Array(scriptLength).fill(1);
+  block.transactions[2]!.txIn[0]!.witness = [new Uint8Array(300).fill(2)];
+  block.transactions.push(makeTx(rand, false));
+  block.transactions[count]!.txOut[1]!.pkScript = new Uint8Array(253).fill(3);
+  return block;
 }

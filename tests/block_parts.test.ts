@@ -23,7 +23,8 @@ import {
 import { nativeHasher } from "../src/adapters/native_hash.ts";
 import { decodeBlockParts } from "../src/wire/messages/block_parts.ts";
 import { blockPayload } from "../src/sync/payload.ts";
-import { makeBlock, makeTx, prng } from "../bench/fixtures.ts";
+import { makeBlock, prng } from "../bench/fixtures.ts";
+import { offPathBlock } from "./_fixtures.ts";
 import { encodingArb, messageArb } from "./arbitraries.ts";
 import { ManualClock } from "../src/peer/clock.ts";
 import { closeAll, MAGIC, openWithRemote, until } from "./peer_helpers.ts";
@@ -40,15 +41,9 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   return parts;
 }
 
-/** A block with transactions off the scan's fast path, large enough to span many chunks. */
+/** A block with transactions off the scan's fast path (one 5,000 bytes long), large enough to span many chunks. */
 function bigBlock(): BlockMessage {
-  const rand = prng(11);
-  const block = makeBlock(rand, 300);
-  block.transactions[3]!.txIn[0]!.signatureScript = new Uint8Array(5000).fill(1);
-  block.transactions[4]!.txIn[0]!.witness = [new Uint8Array(300).fill(2)];
-  block.transactions.push(makeTx(rand, false));
-  block.transactions.at(-1)!.txOut[0]!.pkScript = new Uint8Array(253).fill(3);
-  return block;
+  return offPathBlock(11, 300, 5000);
 }
 
 const cutsArb = fc.array(fc.nat(), { maxLength: 40 });

@@ -4,18 +4,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type BlockMessage, decodePayload, encodePayload, MessageError, Reader, readTx, type Tx } from "../mod.ts";
-import { makeBlock, makeTx, prng } from "../bench/fixtures.ts";
+import { offPathBlock } from "./_fixtures.ts";
 
+/** Six transactions and a seventh, with shapes off the scan's fast path. */
 function sample(): BlockMessage {
-  const rand = prng(5);
-  const block = makeBlock(rand, 6);
-  // Shapes off the scan's fast path: scripts and a witness item with
-  // 3-byte lengths.
-  block.transactions[1]!.txIn[0]!.signatureScript = new Uint8Array(300).fill(1);
-  block.transactions[2]!.txIn[0]!.witness = [new Uint8Array(300).fill(2)];
-  block.transactions.push(makeTx(rand, false));
-  block.transactions[6]!.txOut[1]!.pkScript = new Uint8Array(253).fill(3);
-  return block;
+  return offPathBlock(5, 6);
 }
 
 /** The transactions read one by one with readTx, as before they were lazy. */
